@@ -1,0 +1,1 @@
+//! Cross-runtime tests live in tests/.
