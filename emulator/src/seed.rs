@@ -1,0 +1,187 @@
+//! The data a new database starts with: one tenant, the `AllowSelfServicePurchase` policy, the
+//! products and offer types of the service's documentation, and the old product ids that current
+//! ones replaced.
+//!
+//! The store writes this only into an empty database, so changes survive restarts.
+
+use crate::model::PolicyValue;
+
+/// The id of the tenant every request is served as, until tokens pick the tenant.
+pub const DEFAULT_TENANT_ID: &str = "00000000-0000-0000-0000-0000000c0de1";
+
+/// The name of the default tenant.
+pub const DEFAULT_TENANT_NAME: &str = "contoso";
+
+/// The id of the self-service purchase policy.
+pub const ALLOW_SELF_SERVICE_PURCHASE: &str = "AllowSelfServicePurchase";
+
+/// A tenant of the seed.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedTenant {
+    /// The tenant id.
+    pub id: &'static str,
+    /// The tenant's name.
+    pub name: &'static str,
+}
+
+/// A policy of the seed.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedPolicy {
+    /// The policy id.
+    pub id: &'static str,
+    /// What the policy controls.
+    pub description: &'static str,
+    /// Every seeded tenant's default value.
+    pub default_value: PolicyValue,
+}
+
+/// A product of the seed.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedProduct {
+    /// The current product id.
+    pub id: &'static str,
+    /// The display name.
+    pub name: &'static str,
+    /// Whether the product offers a trial without a payment method.
+    pub trial_without_payment_method: bool,
+}
+
+/// An old product id and the current id that replaced it.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedAlias {
+    /// The old id.
+    pub old_id: &'static str,
+    /// The current id that replaced it.
+    pub product_id: &'static str,
+}
+
+/// A third-party offer type of the seed.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedOfferType {
+    /// The offer type id.
+    pub id: &'static str,
+    /// The display name.
+    pub name: &'static str,
+}
+
+/// Everything a new database starts with.
+#[derive(Debug, Clone, Copy)]
+pub struct Seed {
+    /// The tenants; each gets every policy, product and offer type.
+    pub tenants: &'static [SeedTenant],
+    /// The policies.
+    pub policies: &'static [SeedPolicy],
+    /// The products.
+    pub products: &'static [SeedProduct],
+    /// The old product ids.
+    pub aliases: &'static [SeedAlias],
+    /// The offer types.
+    pub offer_types: &'static [SeedOfferType],
+    /// The value every product and offer type starts with.
+    pub initial_value: PolicyValue,
+}
+
+/// The seed of a new database.
+pub const SEED: Seed = Seed {
+    tenants: &[SeedTenant {
+        id: DEFAULT_TENANT_ID,
+        name: DEFAULT_TENANT_NAME,
+    }],
+    policies: &[SeedPolicy {
+        id: ALLOW_SELF_SERVICE_PURCHASE,
+        description: "Controls whether users in your organization can make self-service \
+                      purchases of Microsoft products or select third-party offers.",
+        default_value: PolicyValue::Enabled,
+    }],
+    products: PRODUCTS,
+    aliases: ALIASES,
+    offer_types: OFFER_TYPES,
+    initial_value: PolicyValue::Enabled,
+};
+
+const fn product(id: &'static str, name: &'static str, trial: bool) -> SeedProduct {
+    SeedProduct {
+        id,
+        name,
+        trial_without_payment_method: trial,
+    }
+}
+
+/// The products of the service's documentation, with the "trial without payment method" column.
+const PRODUCTS: &[SeedProduct] = &[
+    product("CFQ7TTC0N8SS", "Clipchamp Premium", false),
+    product("CFQ7TTC0MM8R", "Microsoft 365 Copilot", false),
+    product("CFQ7TTC0LH05", "Microsoft 365 F3", false),
+    product("CFQ7TTC0N8SL", "Microsoft Purview Discovery", true),
+    product("CFQ7TTC0LH2H", "Power Apps per user", false),
+    product("CFQ7TTC0LH3L", "Power Automate per user", false),
+    product("CFQ7TTC0LSGZ", "Power Automate RPA", false),
+    product("CFQ7TTC0H6RP", "Power BI Premium (standalone)", false),
+    product("CFQ7TTC0H9MP", "Power BI Pro", false),
+    product("CFQ7TTC0HDB1", "Planner Plan 1", true),
+    product("CFQ7TTC0HDB0", "Project Plan 3", false),
+    product("CFQ7TTC0S3X1", "Python in Excel", false),
+    product("CFQ7TTC0J1FV", "Teams Exploratory", true),
+    product("CFQ7TTC0RM8K", "Teams Premium Introductory Pricing", true),
+    product("CFQ7TTC0HD33", "Visio Plan 1", true),
+    product("CFQ7TTC0HD32", "Visio Plan 2", false),
+    product(
+        "CFQ7TTC0PW0V",
+        "Viva Goals (self-service trials only)",
+        true,
+    ),
+];
+
+const fn alias(old_id: &'static str, product_id: &'static str) -> SeedAlias {
+    SeedAlias { old_id, product_id }
+}
+
+/// Old ids from the earlier documentation and the products that replaced them. The three
+/// Windows 365 ids of that documentation have no current product and are left out.
+const ALIASES: &[SeedAlias] = &[
+    alias("CFQ7TTC0KP0P", "CFQ7TTC0LH2H"), // Power Apps per user
+    alias("CFQ7TTC0KP0N", "CFQ7TTC0LH3L"), // Power Automate per user
+    alias("CFQ7TTC0KXG6", "CFQ7TTC0LSGZ"), // Power Automate RPA
+    alias("CFQ7TTC0KXG7", "CFQ7TTC0H6RP"), // Power BI Premium (standalone)
+    alias("CFQ7TTC0L3PB", "CFQ7TTC0H9MP"), // Power BI Pro
+    alias("CFQ7TTC0KXND", "CFQ7TTC0HDB1"), // Project Plan 1, now Planner Plan 1
+    alias("CFQ7TTC0KXNC", "CFQ7TTC0HDB0"), // Project Plan 3
+    alias("CFQ7TTC0KXN9", "CFQ7TTC0HD33"), // Visio Plan 1
+    alias("CFQ7TTC0KXN8", "CFQ7TTC0HD32"), // Visio Plan 2
+];
+
+/// The third-party offer types of the service's documentation.
+const OFFER_TYPES: &[SeedOfferType] = &[
+    SeedOfferType {
+        id: "SaaS",
+        name: "Software as a Service",
+    },
+    SeedOfferType {
+        id: "POWERBIVISUALS",
+        name: "Power BI Visuals",
+    },
+    SeedOfferType {
+        id: "DYNAMICSCE",
+        name: "Dynamics 365 Dataverse Apps",
+    },
+    SeedOfferType {
+        id: "DYNAMICSBC",
+        name: "Dynamics 365 Business Central",
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_alias_points_at_a_seeded_product_and_no_id_is_both() {
+        let current: HashSet<&str> = SEED.products.iter().map(|p| p.id).collect();
+        assert_eq!(current.len(), 17);
+        for alias in SEED.aliases {
+            assert!(current.contains(alias.product_id), "{alias:?}");
+            assert!(!current.contains(alias.old_id), "{alias:?}");
+        }
+    }
+}
