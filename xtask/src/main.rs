@@ -1,1 +1,139 @@
-fn main() {}
+//! The build, test and demo driver: `cargo xtask <verb>`, and what `build.ps1` runs.
+//!
+//! It lives in Rust so that it runs on any machine with the .NET SDK and Rust, with or without
+//! PowerShell (PowerShell is not always installable: see docs/building.md).
+
+mod emulator;
+mod layout;
+mod powershell;
+mod process;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use process::{run, Step};
+
+const USAGE: &str = "usage: cargo xtask <verb>
+
+verbs:
+  build    build the core (release), the emulator and the shim; lay out out/MSCommerce/<version>/
+  test     build, then run every test suite (Rust, .NET, interop, PowerShell where installed)
+  demo     build, start the emulator, show the policy and the products, stop the emulator
+  header   regenerate rust-core/mscommerce.h from the source (cbindgen)
+  clean    remove out/ (cargo clean removes target/)";
+
+fn main() -> ExitCode {
+    let verb = std::env::args().nth(1).unwrap_or_default();
+    let root = workspace_root();
+    let outcome = match verb.as_str() {
+        "build" => layout::build(&root).map(|module| {
+            println!("module laid out in {}", module.dir.display());
+        }),
+        "test" => test(&root),
+        "demo" => demo(&root),
+        "header" => run(
+            Step::new("cargo", &root)
+                .args(["test", "--quiet", "-p", "mscommerce-core", "--test", "header"])
+                .env("MSCOMMERCE_UPDATE_HEADER", "1"),
+        ),
+        "clean" => std::fs::remove_dir_all(root.join("out")).or_else(ignore_missing).map_err(|e| e.to_string()),
+        "" | "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown verb '{other}'\n\n{USAGE}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {verb}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ignore_missing(error: std::io::Error) -> std::io::Result<()> {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        Ok(())
+    } else {
+        Err(error)
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask/ sits in the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Every suite, in order of cost. A failing suite does not stop the others; the verb fails if
+/// any failed.
+fn test(root: &Path) -> Result<(), String> {
+    let module = layout::build(root)?;
+    let native_dir = module.native_dir();
+    let emulator = layout::emulator_binary(root);
+    let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
+
+    results.push((
+        "rust (core, emulator, xtask)",
+        run(Step::new("cargo", root).args(["test", "--release", "--workspace", "--exclude", "mscommerce-interop-tests"])),
+    ));
+    results.push((
+        "interop (.NET hosted from Rust)",
+        run(Step::new("cargo", root)
+            .args(["test", "--release", "-p", "mscommerce-interop-tests"])
+            .env("MSCOMMERCE_MODULE_DIR", &module.dir)
+            .env("MSCOMMERCE_EMULATOR", &emulator)),
+    ));
+    results.push((
+        ".NET (shim: loader, metadata, live)",
+        run(Step::new("dotnet", root)
+            .args(["test", "tests/MSCommerce.Tests/MSCommerce.Tests.csproj", "-c", "Release", "--nologo"])
+            .env("MSCOMMERCE_NATIVE_DIR", &native_dir)
+            .env("MSCOMMERCE_EMULATOR", &emulator)),
+    ));
+    match powershell::find(root) {
+        Some(pwsh) => results.push((
+            "PowerShell (module in a real host)",
+            run(pwsh
+                .script(root, "tests/powershell/Invoke-Tests.ps1")
+                .arg("-ModulePath")
+                .arg(module.manifest())
+                .env("MSCOMMERCE_EMULATOR", &emulator)),
+        )),
+        None => println!("{}", powershell::NOT_FOUND),
+    }
+
+    let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+    println!();
+    for (suite, result) in &results {
+        println!("{:>6}  {suite}", if result.is_ok() { "ok" } else { "FAILED" });
+    }
+    println!("suites: {} passed, {} failed", results.len() - failed.len(), failed.len());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} suite(s) failed", failed.len()))
+    }
+}
+
+/// Builds, starts the emulator, shows the policy and the products, stops the emulator.
+fn demo(root: &Path) -> Result<(), String> {
+    let module = layout::build(root)?;
+    let emulator = emulator::Emulator::start(&layout::emulator_binary(root))?;
+    println!("emulator listening on {}", emulator.service_uri);
+    match powershell::find(root) {
+        Some(pwsh) => run(pwsh
+            .script(root, "tests/powershell/demo.ps1")
+            .arg("-ModulePath")
+            .arg(module.manifest())
+            .env("MSCOMMERCE_SERVICE_URI", &emulator.service_uri)),
+        None => {
+            println!("{}", powershell::NOT_FOUND);
+            println!("showing the same objects through the module's managed client instead:\n");
+            run(Step::new("dotnet", root)
+                .args(["run", "--project", "tools/MSCommerce.DemoHost", "-c", "Release", "--nologo", "--"])
+                .arg(&emulator.service_uri)
+                .env("MSCOMMERCE_NATIVE_DIR", module.native_dir()))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Running the tools the build drives, echoing each command line.
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+use std::process::Command;
+
+/// One command to run in a folder.
+pub struct Step {
+    command: Command,
+    shown: String,
+}
+
+impl Step {
+    /// `program` run in `dir`.
+    pub fn new(program: impl AsRef<OsStr>, dir: &Path) -> Step {
+        let mut command = Command::new(program.as_ref());
+        command.current_dir(dir);
+        Step { command, shown: program.as_ref().to_string_lossy().into_owned() }
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Step {
+        self.shown.push(' ');
+        self.shown.push_str(&arg.as_ref().to_string_lossy());
+        self.command.arg(arg);
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(self, args: I) -> Step
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        args.into_iter().fold(self, Step::arg)
+    }
+
+    /// Sets an environment variable for the command.
+    pub fn env(mut self, name: &str, value: impl Into<OsString>) -> Step {
+        self.command.env(name, value.into());
+        self
+    }
+}
+
+/// Runs a step to completion with inherited output; an error names the command and its status.
+pub fn run(mut step: Step) -> Result<(), String> {
+    println!("> {}", step.shown);
+    let status = step.command.status().map_err(|e| format!("could not start `{}`: {e}", step.shown))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", step.shown))
+    }
+}
+
+/// Runs a step and returns its standard output, or None if it cannot run or fails.
+pub fn output(mut step: Step) -> Option<String> {
+    let out = step.command.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
