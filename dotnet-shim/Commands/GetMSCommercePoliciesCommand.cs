@@ -1,0 +1,26 @@
+using System.Management.Automation;
+
+namespace MSCommerce.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Gets the policies of the licensing service.</para>
+    /// <para type="description">Lists every policy, such as AllowSelfServicePurchase, with its description and default value.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "MSCommercePolicies", DefaultParameterSetName = DefaultParameterSet)]
+    [OutputType(typeof(Policy), ParameterSetName = new[] { DefaultParameterSet })]
+    public sealed class GetMSCommercePoliciesCommand : MSCommerceCmdletBase
+    {
+        /// <summary>The only parameter set.</summary>
+        public const string DefaultParameterSet = "Default";
+
+        /// <summary>
+        /// <para type="description">An access token to use instead of the connection made by Connect-MSCommerce.</para>
+        /// </summary>
+        [Parameter(Position = 0, ParameterSetName = DefaultParameterSet)]
+        public string? Token { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord() =>
+            WriteResult((client, stop, sink) => client.GetPolicies(Token, stop, sink));
+    }
+}

@@ -1,0 +1,32 @@
+using System.Management.Automation;
+
+namespace MSCommerce.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Gets one policy of the licensing service.</para>
+    /// <para type="description">Gets the policy with the given id, with its description and default value.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "MSCommercePolicy", DefaultParameterSetName = DefaultParameterSet)]
+    [OutputType(typeof(Policy), ParameterSetName = new[] { DefaultParameterSet })]
+    public sealed class GetMSCommercePolicyCommand : MSCommerceCmdletBase
+    {
+        /// <summary>The only parameter set.</summary>
+        public const string DefaultParameterSet = "Default";
+
+        /// <summary>
+        /// <para type="description">The policy's id, such as AllowSelfServicePurchase.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = DefaultParameterSet)]
+        public string PolicyId { get; set; } = string.Empty;
+
+        /// <summary>
+        /// <para type="description">An access token to use instead of the connection made by Connect-MSCommerce.</para>
+        /// </summary>
+        [Parameter(Position = 1, ParameterSetName = DefaultParameterSet)]
+        public string? Token { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord() =>
+            WriteResult((client, stop, sink) => client.GetPolicy(PolicyId, Token, stop, sink));
+    }
+}

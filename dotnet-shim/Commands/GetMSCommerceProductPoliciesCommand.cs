@@ -1,0 +1,38 @@
+using System.Management.Automation;
+
+namespace MSCommerce.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Lists the products (or offer types) a policy applies to, with each one's value.</para>
+    /// <para type="description">Without -Scope, lists the Microsoft products and whether self-service purchase is Enabled, Disabled or OnlyTrialsWithoutPaymentMethod for each. With -Scope OfferType, lists the third-party offer types instead.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "MSCommerceProductPolicies", DefaultParameterSetName = DefaultParameterSet)]
+    [OutputType(typeof(ProductPolicy), typeof(ScopePolicy), ParameterSetName = new[] { DefaultParameterSet })]
+    public sealed class GetMSCommerceProductPoliciesCommand : MSCommerceCmdletBase
+    {
+        /// <summary>The only parameter set.</summary>
+        public const string DefaultParameterSet = "Default";
+
+        /// <summary>
+        /// <para type="description">The policy's id, such as AllowSelfServicePurchase.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = DefaultParameterSet)]
+        public string PolicyId { get; set; } = string.Empty;
+
+        /// <summary>
+        /// <para type="description">What to list: product (the default) or OfferType.</para>
+        /// </summary>
+        [Parameter(Position = 1, ParameterSetName = DefaultParameterSet)]
+        public string? Scope { get; set; }
+
+        /// <summary>
+        /// <para type="description">An access token to use instead of the connection made by Connect-MSCommerce.</para>
+        /// </summary>
+        [Parameter(Position = 2, ParameterSetName = DefaultParameterSet)]
+        public string? Token { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord() =>
+            WriteResult((client, stop, sink) => client.GetProductPolicies(PolicyId, Scope, Token, stop, sink));
+    }
+}

@@ -1,0 +1,134 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using MSCommerce.Interop;
+
+namespace MSCommerce.Commands
+{
+    /// <summary>
+    /// What every MSCommerce cmdlet shares: this runspace's client, cancellation from
+    /// StopProcessing (Ctrl+C), the request's log lines and progress written to the pipeline, and
+    /// failures turned into error records.
+    /// </summary>
+    public abstract class MSCommerceCmdletBase : PSCmdlet, IInvocationSink, IDisposable
+    {
+        private readonly CancellationTokenSource stopping = new CancellationTokenSource();
+
+        /// <summary>Fires when PowerShell stops the pipeline.</summary>
+        protected CancellationToken StopToken => stopping.Token;
+
+        /// <summary>Releases the cancellation source.</summary>
+        public void Dispose() => stopping.Dispose();
+
+        /// <summary>Passes the request in flight the stop.</summary>
+        protected override void StopProcessing()
+        {
+            try
+            {
+                stopping.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The cmdlet has already finished.
+            }
+        }
+
+        /// <summary>
+        /// Calls <paramref name="call"/> with this runspace's client, the stop token and this cmdlet
+        /// as the sink, and writes what it returns (collections one item at a time). A failed
+        /// request becomes a terminating or non-terminating error, as the error says; a client that
+        /// cannot be created (native library missing, bad MSCOMMERCE_SERVICE_URI) always terminates.
+        /// </summary>
+        protected void WriteResult<T>(Func<CoreClient, CancellationToken, IInvocationSink, T> call)
+        {
+            CoreClient client;
+            try
+            {
+                client = MSCommerceSession.GetClient();
+            }
+            catch (MSCommerceException e)
+            {
+                // Without a client no cmdlet of this runspace can work: always terminating.
+                ThrowTerminatingError(ToErrorRecord(e));
+                return;
+            }
+
+            T result;
+            try
+            {
+                result = call(client, StopToken, this);
+            }
+            catch (MSCommerceException e)
+            {
+                WriteFailure(e);
+                return;
+            }
+
+            WriteObject(result, enumerateCollection: true);
+        }
+
+        /// <summary>
+        /// The error record of <paramref name="exception"/>: its code as the error id (PowerShell
+        /// appends the cmdlet), its category, and its target. The service's response body stays on
+        /// <see cref="MSCommerceException.Details"/>: the record's ErrorDetails is left empty,
+        /// because PowerShell would print it instead of the contract's message (which already quotes the body).
+        /// </summary>
+        internal static ErrorRecord ToErrorRecord(MSCommerceException exception)
+        {
+            var category = Enum.TryParse<ErrorCategory>(exception.Category, ignoreCase: false, out var parsed) && Enum.IsDefined(typeof(ErrorCategory), parsed)
+                ? parsed
+                : ErrorCategory.NotSpecified;
+            return new ErrorRecord(exception, exception.Code, category, exception.Target);
+        }
+
+        void IInvocationSink.WriteLog(CoreLogLevel level, string message)
+        {
+            switch (level)
+            {
+                case CoreLogLevel.Error:
+                case CoreLogLevel.Warning:
+                    WriteWarning(message);
+                    break;
+                case CoreLogLevel.Information:
+                    WriteInformation(message, new[] { "MSCommerce" });
+                    break;
+                case CoreLogLevel.Verbose:
+                    WriteVerbose(message);
+                    break;
+                default:
+                    WriteDebug(message);
+                    break;
+            }
+        }
+
+        void IInvocationSink.WriteProgress(CoreProgress progress)
+        {
+            var record = new ProgressRecord(ActivityId(progress.OperationId), progress.Activity, progress.Status)
+            {
+                PercentComplete = progress.PercentComplete,
+                RecordType = progress.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            WriteProgress(record);
+        }
+
+        private static int ActivityId(ulong operationId) => (int)(operationId % int.MaxValue);
+
+        private void WriteFailure(MSCommerceException exception)
+        {
+            if (Stopping || (stopping.IsCancellationRequested && exception.Code == ShimErrorCodes.Cancelled))
+            {
+                throw new PipelineStoppedException();
+            }
+
+            var record = ToErrorRecord(exception);
+            if (exception.Terminating)
+            {
+                ThrowTerminatingError(record);
+            }
+            else
+            {
+                WriteError(record);
+            }
+        }
+    }
+}

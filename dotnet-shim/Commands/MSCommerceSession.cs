@@ -1,0 +1,84 @@
+using System;
+using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
+using MSCommerce.Interop;
+
+namespace MSCommerce.Commands
+{
+    /// <summary>
+    /// One <see cref="CoreClient"/> per runspace, created on first use. The table is keyed by the
+    /// <see cref="Runspace"/> object, the one thing that lives exactly as long as a PowerShell
+    /// session: each runspace of a process (jobs, ForEach-Object -Parallel, hosted runspaces) gets
+    /// its own connection, nothing is stored in a session variable the user can read (the original
+    /// kept its token in <c>$token</c>), and a closed runspace frees its native client at once
+    /// (a collected one through the client's finalizer).
+    /// </summary>
+    internal static class MSCommerceSession
+    {
+        /// <summary>Overrides the service URI (the emulator, a test service).</summary>
+        internal const string ServiceUriVariable = "MSCOMMERCE_SERVICE_URI";
+
+        private static readonly ConditionalWeakTable<Runspace, CoreClient> Clients = new ConditionalWeakTable<Runspace, CoreClient>();
+        private static readonly object Gate = new object();
+
+        // Hosts that invoke a cmdlet with no default runspace on the thread share one client.
+        private static CoreClient? withoutRunspace;
+
+        /// <summary>The service URI a new client connects to.</summary>
+        internal static string ServiceUri
+        {
+            get
+            {
+                var configured = Environment.GetEnvironmentVariable(ServiceUriVariable);
+                return string.IsNullOrEmpty(configured) ? CoreClient.DefaultServiceUri : configured!;
+            }
+        }
+
+        /// <summary>The client of the runspace running on this thread, created if needed.</summary>
+        /// <exception cref="MSCommerceException">The native library cannot be loaded or refuses the configuration.</exception>
+        internal static CoreClient GetClient()
+        {
+            var runspace = Runspace.DefaultRunspace;
+            lock (Gate)
+            {
+                if (runspace == null)
+                {
+                    return withoutRunspace ??= CoreClient.Create(ServiceUri);
+                }
+
+                if (Clients.TryGetValue(runspace, out var existing))
+                {
+                    return existing;
+                }
+
+                var client = CoreClient.Create(ServiceUri);
+                Clients.Add(runspace, client);
+                runspace.StateChanged += OnRunspaceStateChanged;
+                return client;
+            }
+        }
+
+        private static void OnRunspaceStateChanged(object? sender, RunspaceStateEventArgs e)
+        {
+            var state = e.RunspaceStateInfo.State;
+            if (!(sender is Runspace runspace) || (state != RunspaceState.Closed && state != RunspaceState.Broken))
+            {
+                return;
+            }
+
+            CoreClient? client;
+            lock (Gate)
+            {
+                if (!Clients.TryGetValue(runspace, out client))
+                {
+                    return;
+                }
+
+                Clients.Remove(runspace);
+                runspace.StateChanged -= OnRunspaceStateChanged;
+            }
+
+            client.Dispose();
+        }
+    }
+}

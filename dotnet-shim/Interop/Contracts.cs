@@ -1,0 +1,132 @@
+// The JSON the native library reads and writes (docs/abi.md), as data contracts for
+// DataContractJsonSerializer: it ships with netstandard2.0 and .NET Framework, so the module never
+// brings a JSON library that could clash with the one PowerShell itself loads.
+
+using System.Runtime.Serialization;
+
+namespace MSCommerce.Interop
+{
+    /// <summary>The configuration of <c>mc_client_new</c>.</summary>
+    [DataContract]
+    internal sealed class ClientConfig
+    {
+        [DataMember(Name = "serviceUri", Order = 0)]
+        public string ServiceUri { get; set; } = string.Empty;
+
+        [DataMember(Name = "accessToken", Order = 1, EmitDefaultValue = false)]
+        public string? AccessToken { get; set; }
+
+        [DataMember(Name = "userAgent", Order = 2, EmitDefaultValue = false)]
+        public string? UserAgent { get; set; }
+    }
+
+    /// <summary>The data of a successful <c>mc_client_new</c>.</summary>
+    [DataContract]
+    internal sealed class ClientInfo
+    {
+        [DataMember(Name = "serviceUri")]
+        public string? ServiceUri { get; set; }
+    }
+
+    /// <summary>
+    /// One envelope (every fallible export writes exactly one), without its <c>data</c>: that is
+    /// read on its own, once its JSON type has been checked (see <see cref="Json"/>).
+    /// </summary>
+    [DataContract]
+    internal sealed class Envelope
+    {
+        [DataMember(Name = "ok")]
+        public bool Ok { get; set; }
+
+        [DataMember(Name = "error")]
+        public EnvelopeError? Error { get; set; }
+    }
+
+    /// <summary>The <c>error</c> of a failed envelope.</summary>
+    [DataContract]
+    internal sealed class EnvelopeError
+    {
+        [DataMember(Name = "code")]
+        public string? Code { get; set; }
+
+        [DataMember(Name = "category")]
+        public string? Category { get; set; }
+
+        [DataMember(Name = "terminating")]
+        public bool Terminating { get; set; }
+
+        [DataMember(Name = "message")]
+        public string? Message { get; set; }
+
+        [DataMember(Name = "target")]
+        public string? Target { get; set; }
+
+        [DataMember(Name = "correlationId")]
+        public string? CorrelationId { get; set; }
+
+        [DataMember(Name = "httpStatus")]
+        public int? HttpStatus { get; set; }
+
+        [DataMember(Name = "details")]
+        public string? Details { get; set; }
+    }
+
+    /// <summary>
+    /// One output item as the library writes it: the union of the three kinds, told apart by
+    /// <see cref="Kind"/>. Only the fields of the item's kind are present.
+    /// </summary>
+    [DataContract]
+    internal sealed class WireItem
+    {
+        internal const string PolicyKind = "Policy";
+        internal const string ProductPolicyKind = "ProductPolicy";
+        internal const string ScopePolicyKind = "ScopePolicy";
+
+        [DataMember(Name = "Kind")]
+        public string? Kind { get; set; }
+
+        [DataMember(Name = "PolicyId")]
+        public string? PolicyId { get; set; }
+
+        [DataMember(Name = "Description")]
+        public string? Description { get; set; }
+
+        [DataMember(Name = "DefaultValue")]
+        public string? DefaultValue { get; set; }
+
+        [DataMember(Name = "PolicyValue")]
+        public string? PolicyValue { get; set; }
+
+        [DataMember(Name = "ProductId")]
+        public string? ProductId { get; set; }
+
+        [DataMember(Name = "ProductName")]
+        public string? ProductName { get; set; }
+
+        [DataMember(Name = "ScopeId")]
+        public string? ScopeId { get; set; }
+
+        [DataMember(Name = "ScopeValue")]
+        public string? ScopeValue { get; set; }
+
+        [DataMember(Name = "Scope")]
+        public string? Scope { get; set; }
+    }
+
+    /// <summary>What <c>mc_progress_callback</c> reports.</summary>
+    [DataContract]
+    internal sealed class ProgressJson
+    {
+        [DataMember(Name = "activity")]
+        public string? Activity { get; set; }
+
+        [DataMember(Name = "status")]
+        public string? Status { get; set; }
+
+        [DataMember(Name = "percentComplete")]
+        public int? PercentComplete { get; set; }
+
+        [DataMember(Name = "completed")]
+        public bool Completed { get; set; }
+    }
+}

@@ -1,0 +1,383 @@
+using System;
+using System.Collections.Generic;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Runtime.Serialization;
+using System.Threading;
+using System.Xml.Linq;
+
+namespace MSCommerce.Interop
+{
+    /// <summary>
+    /// One native client (one connection, usually one runspace's) of the mscommerce-core library.
+    /// Every call blocks the calling thread until the request ends, delivering the request's log
+    /// lines and progress to an <see cref="IInvocationSink"/> on that thread; failures throw
+    /// <see cref="MSCommerceException"/>. Knows nothing of PowerShell, so plain .NET hosts can use it.
+    /// </summary>
+    public sealed class CoreClient : IDisposable
+    {
+        /// <summary>The licensing service the module talks to unless told otherwise.</summary>
+        public const string DefaultServiceUri = "https://licensing.m365.microsoft.com";
+
+        private readonly NativeApi api;
+        private readonly ClientHandle handle;
+
+        private CoreClient(NativeApi api, ClientHandle handle, string serviceUri)
+        {
+            this.api = api;
+            this.handle = handle;
+            ServiceUri = serviceUri;
+        }
+
+        /// <summary>The service URI as the native library normalised it.</summary>
+        public string ServiceUri { get; }
+
+        /// <summary>The User-Agent the module sends: <c>MSCommerce/&lt;version&gt;</c>.</summary>
+        public static string UserAgent
+        {
+            get
+            {
+                var assembly = typeof(CoreClient).Assembly;
+                var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+                    ?? assembly.GetName().Version?.ToString(3)
+                    ?? "0.0.0";
+                var metadata = version.IndexOf('+');
+                return "MSCommerce/" + (metadata < 0 ? version : version.Substring(0, metadata));
+            }
+        }
+
+        /// <summary>
+        /// Loads the native library (once per process) and creates a client for
+        /// <paramref name="serviceUri"/>, with <paramref name="accessToken"/> as its credential if given.
+        /// </summary>
+        /// <exception cref="MSCommerceException">The library cannot be loaded, or refuses the configuration.</exception>
+        public static CoreClient Create(string serviceUri, string? accessToken = null)
+        {
+            if (serviceUri == null)
+            {
+                throw new ArgumentNullException(nameof(serviceUri));
+            }
+
+            var api = LoadApi();
+            var config = Json.Serialize(new ClientConfig
+            {
+                ServiceUri = serviceUri,
+                AccessToken = string.IsNullOrEmpty(accessToken) ? null : accessToken,
+                UserAgent = UserAgent,
+            });
+
+            var handle = new ClientHandle(api);
+            var buffer = Utf8.Allocate(config, out var length);
+            int status;
+            var outJson = IntPtr.Zero;
+            try
+            {
+                status = api.ClientNew(buffer, out var id, out outJson);
+                handle.Adopt(id);
+            }
+            finally
+            {
+                Utf8.Free(buffer, length);
+            }
+
+            try
+            {
+                var info = Unwrap<ClientInfo>(status, api.TakeString(outJson));
+                if (handle.IsInvalid)
+                {
+                    throw new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, "The native library reported success but returned no client handle.");
+                }
+
+                return new CoreClient(api, handle, info.ServiceUri ?? serviceUri);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Lists the policies (<c>getPolicies</c>).</summary>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
+        public IReadOnlyList<Policy> GetPolicies(string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var items = Invoke<WireItem[]>(CoreRequest.GetPolicies(token), cancellationToken, sink);
+            return WireMapping.ToPolicies(items);
+        }
+
+        /// <summary>Gets one policy (<c>getPolicy</c>).</summary>
+        /// <param name="policyId">The policy's id, such as <c>AllowSelfServicePurchase</c>.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
+        public Policy GetPolicy(string policyId, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var item = Invoke<WireItem>(CoreRequest.GetPolicy(policyId, token), cancellationToken, sink);
+            return WireMapping.ToPolicy(item);
+        }
+
+        /// <summary>
+        /// Lists a policy's values per product (<see cref="ProductPolicy"/>, scope <c>product</c>, the
+        /// default) or per other scope such as offer types (<see cref="ScopePolicy"/>).
+        /// </summary>
+        /// <param name="policyId">The policy's id, such as <c>AllowSelfServicePurchase</c>.</param>
+        /// <param name="scope">The scope; null or empty for <c>product</c>.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
+        public IReadOnlyList<object> GetProductPolicies(string policyId, string? scope = null, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var items = Invoke<WireItem[]>(CoreRequest.GetProductPolicies(policyId, scope, token), cancellationToken, sink);
+            return WireMapping.ToProductPolicies(items);
+        }
+
+        /// <summary>Frees the native client; requests in flight finish first.</summary>
+        public void Dispose() => handle.Dispose();
+
+        /// <summary>Runs <paramref name="request"/> and returns the envelope's data as <typeparamref name="T"/>.</summary>
+        internal T Invoke<T>(CoreRequest request, CancellationToken cancellationToken, IInvocationSink? sink = null)
+        {
+            var json = InvokeJson(request, cancellationToken, sink, out var status);
+            return Unwrap<T>(status, json);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="request"/> through <c>mc_invoke</c> on a worker thread and returns the
+        /// raw envelope. This thread pumps the request's events into <paramref name="sink"/> meanwhile;
+        /// <paramref name="cancellationToken"/> fires the native cancellation token.
+        /// </summary>
+        internal string? InvokeJson(CoreRequest request, CancellationToken cancellationToken, IInvocationSink? sink, out int status)
+        {
+            var channel = InvocationRouter.Open();
+            var cancel = 0UL;
+            var addedRef = false;
+            try
+            {
+                request.OperationId = channel.OperationId;
+                CheckStatus(api.CancelNew(out cancel), "mc_cancel_new");
+                handle.DangerousAddRef(ref addedRef);
+
+                var call = new NativeCall(api, handle.Id, Json.Serialize(request), cancel, channel);
+                var worker = new Thread(call.Run) { IsBackground = true, Name = "MSCommerce request " + channel.OperationId };
+                var cancelToken = cancel;
+                using (cancellationToken.Register(() => api.CancelCancel(cancelToken)))
+                {
+                    worker.Start();
+                    try
+                    {
+                        channel.Pump(sink);
+                    }
+                    finally
+                    {
+                        // The sink threw (the pipeline is stopping): stop the request, then wait for it,
+                        // so nothing native outlives this call.
+                        if (!channel.IsCompleted)
+                        {
+                            api.CancelCancel(cancel);
+                        }
+
+                        worker.Join();
+                    }
+                }
+
+                call.ThrowIfFailed();
+                status = call.Status;
+                return call.Json;
+            }
+            catch (ObjectDisposedException e)
+            {
+                throw new MSCommerceException(ShimErrorCodes.InvalidHandle, "InvalidOperation", true, "The MSCommerce client has been disposed.", innerException: e);
+            }
+            finally
+            {
+                InvocationRouter.Close(channel);
+                if (addedRef)
+                {
+                    handle.DangerousRelease();
+                }
+
+                if (cancel != 0)
+                {
+                    api.CancelFree(cancel);
+                }
+            }
+        }
+
+        /// <summary>Turns a status and its envelope into the data, or the envelope's error into an exception.</summary>
+        internal static T Unwrap<T>(int status, string? json)
+        {
+            if (json == null)
+            {
+                throw FromStatus(status, "The native library returned status " + status + " and no reply.");
+            }
+
+            Envelope envelope;
+            XElement? data;
+            try
+            {
+                var root = Json.Parse(json);
+                envelope = Json.Deserialize<Envelope>(root);
+                data = root.Element("data");
+            }
+            catch (SerializationException e)
+            {
+                throw InvalidReply(e);
+            }
+
+            if (envelope == null)
+            {
+                throw new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, "The native library returned an empty reply.");
+            }
+
+            if (envelope.Ok && status == NativeMethods.Status.Ok)
+            {
+                if (data == null || (string?)data.Attribute("type") == "null")
+                {
+                    throw new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, "The native library reported success without data.");
+                }
+
+                try
+                {
+                    return Json.Deserialize<T>(data);
+                }
+                catch (SerializationException e)
+                {
+                    throw InvalidReply(e);
+                }
+            }
+
+            var error = envelope.Error;
+            if (error == null)
+            {
+                throw FromStatus(status == NativeMethods.Status.Ok ? NativeMethods.Status.Internal : status, "The native library returned status " + status + " without an error.");
+            }
+
+            throw new MSCommerceException(
+                string.IsNullOrEmpty(error.Code) ? ShimErrorCodes.Internal : error.Code!,
+                string.IsNullOrEmpty(error.Category) ? "NotSpecified" : error.Category!,
+                error.Terminating,
+                string.IsNullOrEmpty(error.Message) ? "The operation failed (" + (error.Code ?? "no code") + ")." : error.Message!,
+                error.Target,
+                error.CorrelationId,
+                error.HttpStatus,
+                error.Details);
+        }
+
+        private static MSCommerceException InvalidReply(SerializationException e) =>
+            new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, "The native library returned a reply the module cannot read: " + e.Message, innerException: e);
+
+        private static MSCommerceException FromStatus(int status, string message) => status switch
+        {
+            NativeMethods.Status.InvalidArgument => new MSCommerceException(ShimErrorCodes.InvalidArgument, "InvalidArgument", true, message),
+            NativeMethods.Status.InvalidHandle => new MSCommerceException(ShimErrorCodes.InvalidHandle, "InvalidOperation", true, message),
+            NativeMethods.Status.Cancelled => new MSCommerceException(ShimErrorCodes.Cancelled, "OperationStopped", true, message),
+            _ => new MSCommerceException(ShimErrorCodes.Internal, "NotSpecified", true, message),
+        };
+
+        private static void CheckStatus(int status, string export)
+        {
+            if (status != NativeMethods.Status.Ok)
+            {
+                throw FromStatus(status, export + " failed with status " + status + ".");
+            }
+        }
+
+        private static NativeApi LoadApi()
+        {
+            NativeApi api;
+            try
+            {
+                api = NativeLibraryLoader.Api;
+            }
+            catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException || e is PlatformNotSupportedException
+                || e is BadImageFormatException || e is InvalidOperationException)
+            {
+                throw new MSCommerceException(ShimErrorCodes.NativeLibraryUnavailable, "NotInstalled", true, e.Message, innerException: e);
+            }
+
+            InvocationRouter.EnsureRegistered(api);
+            return api;
+        }
+
+        /// <summary>The native client id, freed by <c>mc_client_free</c> exactly once.</summary>
+        private sealed class ClientHandle : SafeHandle
+        {
+            private readonly NativeApi api;
+
+            internal ClientHandle(NativeApi api)
+                : base(IntPtr.Zero, ownsHandle: true) => this.api = api;
+
+            public override bool IsInvalid => handle == IntPtr.Zero;
+
+            // Ids are u64; every platform the module supports is 64-bit, so IntPtr holds them whole.
+            internal ulong Id => unchecked((ulong)handle.ToInt64());
+
+            internal void Adopt(ulong id) => SetHandle(new IntPtr(unchecked((long)id)));
+
+            protected override bool ReleaseHandle()
+            {
+                var status = api.ClientFree(Id);
+                return status == NativeMethods.Status.Ok || status == NativeMethods.Status.InvalidHandle;
+            }
+        }
+
+        /// <summary>One <c>mc_invoke</c> call, run on its own thread.</summary>
+        private sealed class NativeCall
+        {
+            private readonly NativeApi api;
+            private readonly ulong client;
+            private readonly string request;
+            private readonly ulong cancel;
+            private readonly InvocationChannel channel;
+            private Exception? failure;
+
+            internal NativeCall(NativeApi api, ulong client, string request, ulong cancel, InvocationChannel channel)
+            {
+                this.api = api;
+                this.client = client;
+                this.request = request;
+                this.cancel = cancel;
+                this.channel = channel;
+            }
+
+            internal int Status { get; private set; }
+
+            internal string? Json { get; private set; }
+
+            internal void Run()
+            {
+                try
+                {
+                    var buffer = Utf8.Allocate(request, out var length);
+                    try
+                    {
+                        Status = api.Invoke(client, buffer, cancel, out var outJson);
+                        Json = api.TakeString(outJson);
+                    }
+                    finally
+                    {
+                        Utf8.Free(buffer, length);
+                    }
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+                finally
+                {
+                    channel.Complete();
+                }
+            }
+
+            internal void ThrowIfFailed()
+            {
+                if (failure != null)
+                {
+                    throw new MSCommerceException(ShimErrorCodes.Internal, "NotSpecified", true, "Calling the native library failed: " + failure.Message, innerException: failure);
+                }
+            }
+        }
+    }
+}
