@@ -19,6 +19,7 @@
     CmdletsToExport      = @(
         'Get-MSCommercePolicies'
         'Get-MSCommercePolicy'
+        'Get-MSCommerceProductPolicies'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -21,9 +21,11 @@ impl Emulator {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let data = std::env::temp_dir().join(format!("mscommerce-demo-{}-{stamp}", std::process::id()));
+        let data =
+            std::env::temp_dir().join(format!("mscommerce-demo-{}-{stamp}", std::process::id()));
         std::fs::create_dir_all(&data).map_err(|e| format!("create {}: {e}", data.display()))?;
-        let log = std::fs::File::create(data.join("emulator.log")).map_err(|e| format!("emulator log: {e}"))?;
+        let log = std::fs::File::create(data.join("emulator.log"))
+            .map_err(|e| format!("emulator log: {e}"))?;
         let mut child = Command::new(binary)
             .args(["serve", "--port", "0", "--data"])
             .arg(&data)
@@ -39,12 +41,21 @@ impl Emulator {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = sender.send(line);
         });
-        let mut emulator = Emulator { child, data, service_uri: String::new() };
+        let mut emulator = Emulator {
+            child,
+            data,
+            service_uri: String::new(),
+        };
         let line = receiver
             .recv_timeout(Duration::from_secs(60))
-            .map_err(|_| format!("the emulator did not say it was ready; see {}", emulator.log().display()))?;
-        let ready: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| format!("the emulator's ready line is not JSON ({e}): {line}"))?;
+            .map_err(|_| {
+                format!(
+                    "the emulator did not say it was ready; see {}",
+                    emulator.log().display()
+                )
+            })?;
+        let ready: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| format!("the emulator's ready line is not JSON ({e}): {line}"))?;
         emulator.service_uri = ready["serviceUri"]
             .as_str()
             .ok_or_else(|| format!("the emulator's ready line has no serviceUri: {line}"))?

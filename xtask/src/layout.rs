@@ -34,29 +34,55 @@ pub fn host_rid() -> Result<&'static str, String> {
         ("linux", "aarch64") => "linux-arm64",
         ("macos", "x86_64") => "osx-x64",
         ("macos", "aarch64") => "osx-arm64",
-        (os, arch) => return Err(format!("no runtime identifier for {os}/{arch}: the module is not built for it")),
+        (os, arch) => {
+            return Err(format!(
+                "no runtime identifier for {os}/{arch}: the module is not built for it"
+            ))
+        }
     };
     Ok(rid)
 }
 
 /// The native library's file name on the build machine.
 fn native_file() -> String {
-    format!("{}mscommerce_core{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+    format!(
+        "{}mscommerce_core{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    )
 }
 
 /// The emulator binary of the release build.
 pub fn emulator_binary(root: &Path) -> PathBuf {
-    root.join("target").join("release").join(format!("mscommerce-emulator{}", std::env::consts::EXE_SUFFIX))
+    root.join("target").join("release").join(format!(
+        "mscommerce-emulator{}",
+        std::env::consts::EXE_SUFFIX
+    ))
 }
 
 /// Builds the core, the emulator and the shim, and lays out the module.
 pub fn build(root: &Path) -> Result<Module, String> {
     let version = module_version(root)?;
     let rid = host_rid()?;
-    run(Step::new("cargo", root).args(["build", "--release", "-p", "mscommerce-core", "-p", "mscommerce-emulator"]))?;
+    run(Step::new("cargo", root).args([
+        "build",
+        "--release",
+        "-p",
+        "mscommerce-core",
+        "-p",
+        "mscommerce-emulator",
+    ]))?;
     let shim_out = root.join("target").join("shim");
     run(Step::new("dotnet", root)
-        .args(["build", "dotnet-shim/MSCommerce.csproj", "-c", "Release", "--nologo", "-v", "quiet"])
+        .args([
+            "build",
+            "dotnet-shim/MSCommerce.csproj",
+            "-c",
+            "Release",
+            "--nologo",
+            "-v",
+            "quiet",
+        ])
         .arg(format!("-p:Version={version}"))
         .arg("-o")
         .arg(&shim_out))?;
@@ -66,7 +92,10 @@ pub fn build(root: &Path) -> Result<Module, String> {
     let mut files: Vec<(PathBuf, String)> = vec![
         (root.join("MSCommerce.psd1"), "MSCommerce.psd1".into()),
         (shim_out.join("MSCommerce.dll"), "MSCommerce.dll".into()),
-        (root.join("target").join("release").join(native_file()), native),
+        (
+            root.join("target").join("release").join(native_file()),
+            native,
+        ),
     ];
     for data in ["MSCommerce.Format.ps1xml", "MSCommerce.Types.ps1xml"] {
         let source = root.join("dotnet-shim").join(data);
@@ -77,7 +106,10 @@ pub fn build(root: &Path) -> Result<Module, String> {
     for (source, relative) in &files {
         copy_if_changed(source, &dir.join(relative))?;
     }
-    remove_strays(&dir, &files.iter().map(|(_, r)| dir.join(r)).collect::<Vec<_>>())?;
+    remove_strays(
+        &dir,
+        &files.iter().map(|(_, r)| dir.join(r)).collect::<Vec<_>>(),
+    )?;
     Ok(Module { dir, rid })
 }
 
@@ -86,7 +118,8 @@ fn module_version(root: &Path) -> Result<String, String> {
     let cargo = read(&root.join("Cargo.toml"))?;
     let manifest = read(&root.join("MSCommerce.psd1"))?;
     let cargo_version = value_after(&cargo, "version").ok_or("no version in Cargo.toml")?;
-    let module_version = value_after(&manifest, "ModuleVersion").ok_or("no ModuleVersion in MSCommerce.psd1")?;
+    let module_version =
+        value_after(&manifest, "ModuleVersion").ok_or("no ModuleVersion in MSCommerce.psd1")?;
     if cargo_version != module_version {
         return Err(format!(
             "Cargo.toml says version {cargo_version} but MSCommerce.psd1 says ModuleVersion {module_version}: make them agree"
@@ -98,7 +131,12 @@ fn module_version(root: &Path) -> Result<String, String> {
 /// The quoted value of the first line that starts with `key` followed by `=`.
 fn value_after(text: &str, key: &str) -> Option<String> {
     text.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix(key)?.trim_start().strip_prefix('=')?.trim();
+        let rest = line
+            .trim()
+            .strip_prefix(key)?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim();
         let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
         let inner = &rest[1..];
         inner.find(quote).map(|end| inner[..end].to_owned())
@@ -124,13 +162,15 @@ fn copy_if_changed(source: &Path, target: &Path) -> Result<(), String> {
 fn remove_strays(dir: &Path, keep: &[PathBuf]) -> Result<(), String> {
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
-        let entries = std::fs::read_dir(&folder).map_err(|e| format!("list {}: {e}", folder.display()))?;
+        let entries =
+            std::fs::read_dir(&folder).map_err(|e| format!("list {}: {e}", folder.display()))?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
             } else if !keep.contains(&path) {
-                std::fs::remove_file(&path).map_err(|e| format!("remove {}: {e}", path.display()))?;
+                std::fs::remove_file(&path)
+                    .map_err(|e| format!("remove {}: {e}", path.display()))?;
             }
         }
     }
@@ -143,8 +183,14 @@ mod tests {
 
     #[test]
     fn value_after_reads_quoted_values_of_either_kind() {
-        assert_eq!(value_after("x\nversion = \"4.0.0\"\n", "version").as_deref(), Some("4.0.0"));
-        assert_eq!(value_after("  ModuleVersion = '4.0.1'", "ModuleVersion").as_deref(), Some("4.0.1"));
+        assert_eq!(
+            value_after("x\nversion = \"4.0.0\"\n", "version").as_deref(),
+            Some("4.0.0")
+        );
+        assert_eq!(
+            value_after("  ModuleVersion = '4.0.1'", "ModuleVersion").as_deref(),
+            Some("4.0.1")
+        );
         assert_eq!(value_after("versionless = 1", "version"), None);
     }
 

@@ -31,12 +31,19 @@ fn main() -> ExitCode {
         }),
         "test" => test(&root),
         "demo" => demo(&root),
-        "header" => run(
-            Step::new("cargo", &root)
-                .args(["test", "--quiet", "-p", "mscommerce-core", "--test", "header"])
-                .env("MSCOMMERCE_UPDATE_HEADER", "1"),
-        ),
-        "clean" => std::fs::remove_dir_all(root.join("out")).or_else(ignore_missing).map_err(|e| e.to_string()),
+        "header" => run(Step::new("cargo", &root)
+            .args([
+                "test",
+                "--quiet",
+                "-p",
+                "mscommerce-core",
+                "--test",
+                "header",
+            ])
+            .env("MSCOMMERCE_UPDATE_HEADER", "1")),
+        "clean" => std::fs::remove_dir_all(root.join("out"))
+            .or_else(ignore_missing)
+            .map_err(|e| e.to_string()),
         "" | "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
@@ -62,7 +69,10 @@ fn ignore_missing(error: std::io::Error) -> std::io::Result<()> {
 
 fn workspace_root() -> PathBuf {
     // xtask/ sits in the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Every suite, in order of cost. A failing suite does not stop the others; the verb fails if
@@ -75,7 +85,13 @@ fn test(root: &Path) -> Result<(), String> {
 
     results.push((
         "rust (core, emulator, xtask)",
-        run(Step::new("cargo", root).args(["test", "--release", "--workspace", "--exclude", "mscommerce-interop-tests"])),
+        run(Step::new("cargo", root).args([
+            "test",
+            "--release",
+            "--workspace",
+            "--exclude",
+            "mscommerce-interop-tests",
+        ])),
     ));
     results.push((
         "interop (.NET hosted from Rust)",
@@ -87,7 +103,13 @@ fn test(root: &Path) -> Result<(), String> {
     results.push((
         ".NET (shim: loader, metadata, live)",
         run(Step::new("dotnet", root)
-            .args(["test", "tests/MSCommerce.Tests/MSCommerce.Tests.csproj", "-c", "Release", "--nologo"])
+            .args([
+                "test",
+                "tests/MSCommerce.Tests/MSCommerce.Tests.csproj",
+                "-c",
+                "Release",
+                "--nologo",
+            ])
             .env("MSCOMMERCE_NATIVE_DIR", &native_dir)
             .env("MSCOMMERCE_EMULATOR", &emulator)),
     ));
@@ -106,9 +128,16 @@ fn test(root: &Path) -> Result<(), String> {
     let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
     println!();
     for (suite, result) in &results {
-        println!("{:>6}  {suite}", if result.is_ok() { "ok" } else { "FAILED" });
+        println!(
+            "{:>6}  {suite}",
+            if result.is_ok() { "ok" } else { "FAILED" }
+        );
     }
-    println!("suites: {} passed, {} failed", results.len() - failed.len(), failed.len());
+    println!(
+        "suites: {} passed, {} failed",
+        results.len() - failed.len(),
+        failed.len()
+    );
     if failed.is_empty() {
         Ok(())
     } else {
@@ -131,7 +160,14 @@ fn demo(root: &Path) -> Result<(), String> {
             println!("{}", powershell::NOT_FOUND);
             println!("showing the same objects through the module's managed client instead:\n");
             run(Step::new("dotnet", root)
-                .args(["run", "--project", "tools/MSCommerce.DemoHost", "-c", "Release", "--nologo", "--"])
+                .args([
+                    "run",
+                    "--project",
+                    "tools/MSCommerce.DemoHost",
+                    "-c",
+                    "Release",
+                    "--",
+                ])
                 .arg(&emulator.service_uri)
                 .env("MSCOMMERCE_NATIVE_DIR", module.native_dir()))
         }

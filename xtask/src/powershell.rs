@@ -24,7 +24,8 @@ impl PowerShell {
             PowerShell::Executable(path) => Step::new(path, root),
             PowerShell::DotnetTool => Step::new("dotnet", root).arg("pwsh"),
         };
-        step.args(["-NoLogo", "-NoProfile", "-NonInteractive", "-File"]).arg(root.join(script))
+        step.args(["-NoLogo", "-NoProfile", "-NonInteractive", "-File"])
+            .arg(root.join(script))
     }
 }
 
@@ -47,6 +48,12 @@ fn works(pwsh: &PowerShell, root: &Path) -> bool {
         PowerShell::Executable(path) => Step::new(path, root),
         PowerShell::DotnetTool => Step::new("dotnet", root).arg("pwsh"),
     };
-    output(step.args(["-NoLogo", "-NoProfile", "-NonInteractive", "-Command", "$PSVersionTable.PSVersion.Major"]))
-        .is_some_and(|major| major.trim().parse::<u32>().is_ok_and(|v| v >= 5))
+    output(step.args([
+        "-NoLogo",
+        "-NoProfile",
+        "-NonInteractive",
+        "-Command",
+        "$PSVersionTable.PSVersion.Major",
+    ]))
+    .is_some_and(|major| major.trim().parse::<u32>().is_ok_and(|v| v >= 5))
 }

@@ -15,7 +15,10 @@ impl Step {
     pub fn new(program: impl AsRef<OsStr>, dir: &Path) -> Step {
         let mut command = Command::new(program.as_ref());
         command.current_dir(dir);
-        Step { command, shown: program.as_ref().to_string_lossy().into_owned() }
+        Step {
+            command,
+            shown: program.as_ref().to_string_lossy().into_owned(),
+        }
     }
 
     /// Adds an argument.
@@ -45,7 +48,10 @@ impl Step {
 /// Runs a step to completion with inherited output; an error names the command and its status.
 pub fn run(mut step: Step) -> Result<(), String> {
     println!("> {}", step.shown);
-    let status = step.command.status().map_err(|e| format!("could not start `{}`: {e}", step.shown))?;
+    let status = step
+        .command
+        .status()
+        .map_err(|e| format!("could not start `{}`: {e}", step.shown))?;
     if status.success() {
         Ok(())
     } else {
@@ -56,5 +62,7 @@ pub fn run(mut step: Step) -> Result<(), String> {
 /// Runs a step and returns its standard output, or None if it cannot run or fails.
 pub fn output(mut step: Step) -> Option<String> {
     let out = step.command.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }

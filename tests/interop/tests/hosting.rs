@@ -40,7 +40,11 @@ impl Emulator {
             .expect("ready line");
         let ready: serde_json::Value = serde_json::from_str(&line).expect("ready line is JSON");
         let service_uri = ready["serviceUri"].as_str().expect("serviceUri").to_owned();
-        Emulator { child, service_uri, _data: data }
+        Emulator {
+            child,
+            service_uri,
+            _data: data,
+        }
     }
 }
 
@@ -53,20 +57,30 @@ impl Drop for Emulator {
 
 /// libhostfxr of the newest .NET installed beside the `dotnet` on PATH (or under DOTNET_ROOT).
 fn hostfxr_path() -> PathBuf {
-    let root = std::env::var_os("DOTNET_ROOT").map(PathBuf::from).unwrap_or_else(|| {
-        let dotnet = std::env::var_os("PATH")
-            .and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|dir| dir.join(if cfg!(windows) { "dotnet.exe" } else { "dotnet" }))
-                    .find(|candidate| candidate.is_file())
-            })
-            .expect("dotnet on PATH");
-        let real = std::fs::canonicalize(dotnet).expect("resolve dotnet");
-        real.parent().expect("dotnet root").to_path_buf()
-    });
+    let root = std::env::var_os("DOTNET_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let dotnet = std::env::var_os("PATH")
+                .and_then(|paths| {
+                    std::env::split_paths(&paths)
+                        .map(|dir| {
+                            dir.join(if cfg!(windows) {
+                                "dotnet.exe"
+                            } else {
+                                "dotnet"
+                            })
+                        })
+                        .find(|candidate| candidate.is_file())
+                })
+                .expect("dotnet on PATH");
+            let real = std::fs::canonicalize(dotnet).expect("resolve dotnet");
+            real.parent().expect("dotnet root").to_path_buf()
+        });
     let fxr = root.join("host").join("fxr");
-    let mut versions: Vec<PathBuf> =
-        std::fs::read_dir(&fxr).expect("host/fxr").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(&fxr)
+        .expect("host/fxr")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     versions.sort_by_key(|path| version_key(path));
     let newest = versions.pop().expect("a hostfxr version");
     newest.join(libloading_name("hostfxr"))
@@ -74,7 +88,9 @@ fn hostfxr_path() -> PathBuf {
 
 fn version_key(path: &Path) -> Vec<u64> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.split(['.', '-']).map(|part| part.parse().unwrap_or(0)).collect()
+    name.split(['.', '-'])
+        .map(|part| part.parse().unwrap_or(0))
+        .collect()
 }
 
 fn libloading_name(stem: &str) -> String {
@@ -105,15 +121,23 @@ fn managed_side_fetches_policies_through_the_native_core() {
         .initialize_for_runtime_config(PdCString::from_os_str(&runtime_config).expect("path"))
         .expect("initialise the runtime");
     let assembly = PdCString::from_os_str(module.join("MSCommerce.dll")).expect("path");
-    let loader = context.get_delegate_loader_for_assembly(assembly).expect("assembly loader");
+    let loader = context
+        .get_delegate_loader_for_assembly(assembly)
+        .expect("assembly loader");
     let probe = loader
         .get_function_with_default_signature(
-            &"MSCommerce.Interop.HostProbe, MSCommerce".parse::<PdCString>().expect("type name"),
+            &"MSCommerce.Interop.HostProbe, MSCommerce"
+                .parse::<PdCString>()
+                .expect("type name"),
             &"Probe".parse::<PdCString>().expect("method name"),
         )
         .expect("HostProbe.Probe");
 
-    let args = serde_json::json!({ "serviceUri": emulator.service_uri, "token": "interop-test" }).to_string();
+    let args = serde_json::json!({ "serviceUri": emulator.service_uri, "token": "interop-test" })
+        .to_string();
     let policies = unsafe { probe(args.as_ptr().cast(), args.len() as i32) };
-    assert_eq!(policies, 1, "the emulator serves exactly one policy (negative = the probe failed)");
+    assert_eq!(
+        policies, 1,
+        "the emulator serves exactly one policy (negative = the probe failed)"
+    );
 }
