@@ -4,7 +4,9 @@
 # this as the same module; the version is above the original's last (3.0.1).
 #
 @{
-    RootModule           = 'MSCommerce.dll'
+    # A script root module only to print the original's import line; the cmdlets are in the DLL.
+    RootModule           = 'MSCommerce.psm1'
+    NestedModules        = @('MSCommerce.dll')
     ModuleVersion        = '4.0.0'
     GUID                 = '0141756d-17fc-4ea8-9169-d034b210847e'
     Author               = 'The MSCommerce successor authors'
@@ -17,9 +19,12 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('MSCommerce.Format.ps1xml')
     CmdletsToExport      = @(
+        'Connect-MSCommerce'
         'Get-MSCommercePolicies'
         'Get-MSCommercePolicy'
         'Get-MSCommerceProductPolicies'
+        'Get-MSCommerceProductPolicy'
+        'Update-MSCommerceProductPolicy'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -39,7 +39,14 @@ namespace MSCommerce.Commands
         /// request becomes a terminating or non-terminating error, as the error says; a client that
         /// cannot be created (native library missing, bad MSCOMMERCE_SERVICE_URI) always terminates.
         /// </summary>
-        protected void WriteResult<T>(Func<CoreClient, CancellationToken, IInvocationSink, T> call)
+        protected void WriteResult<T>(Func<CoreClient, CancellationToken, IInvocationSink, T> call) =>
+            WriteResult(call, beforeOutput: null);
+
+        /// <summary>
+        /// As <see cref="WriteResult{T}(Func{CoreClient, CancellationToken, IInvocationSink, T})"/>,
+        /// running <paramref name="beforeOutput"/> (a host line) after success and before the output.
+        /// </summary>
+        protected void WriteResult<T>(Func<CoreClient, CancellationToken, IInvocationSink, T> call, Action? beforeOutput)
         {
             CoreClient client;
             try
@@ -64,8 +71,16 @@ namespace MSCommerce.Commands
                 return;
             }
 
+            beforeOutput?.Invoke();
             WriteObject(result, enumerateCollection: true);
         }
+
+        /// <summary>
+        /// Writes a line to the host the way Write-Host does (the information stream, tagged
+        /// PSHOST), so scripts see the original's host lines and can still redirect them with 6>.
+        /// </summary>
+        protected void WriteHostLine(string message) =>
+            WriteInformation(new HostInformationMessage { Message = message, NoNewLine = false }, new[] { "PSHOST" });
 
         /// <summary>
         /// The error record of <paramref name="exception"/>: its code as the error id (PowerShell

@@ -58,6 +58,42 @@ namespace MSCommerce.Commands
             }
         }
 
+        /// <summary>
+        /// Replaces the connection of the runspace running on this thread with a new client for
+        /// <paramref name="serviceUri"/> holding <paramref name="accessToken"/>; the old client is freed.
+        /// </summary>
+        /// <exception cref="MSCommerceException">The native library cannot be loaded or refuses the configuration.</exception>
+        internal static CoreClient Connect(string serviceUri, string? accessToken)
+        {
+            var client = CoreClient.Create(serviceUri, accessToken);
+            var runspace = Runspace.DefaultRunspace;
+            CoreClient? previous;
+            lock (Gate)
+            {
+                if (runspace == null)
+                {
+                    previous = withoutRunspace;
+                    withoutRunspace = client;
+                }
+                else
+                {
+                    if (Clients.TryGetValue(runspace, out previous))
+                    {
+                        Clients.Remove(runspace);
+                    }
+                    else
+                    {
+                        runspace.StateChanged += OnRunspaceStateChanged;
+                    }
+
+                    Clients.Add(runspace, client);
+                }
+            }
+
+            previous?.Dispose();
+            return client;
+        }
+
         private static void OnRunspaceStateChanged(object? sender, RunspaceStateEventArgs e)
         {
             var state = e.RunspaceStateInfo.State;

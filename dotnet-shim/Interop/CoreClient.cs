@@ -133,6 +133,31 @@ namespace MSCommerce.Interop
             return WireMapping.ToProductPolicies(items);
         }
 
+        /// <summary>Gets one product or offer type of a policy (<c>getProductPolicy</c>).</summary>
+        /// <param name="policyId">The policy's id, such as <c>AllowSelfServicePurchase</c>.</param>
+        /// <param name="item">The product or offer type.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
+        public object GetProductPolicy(string policyId, PolicyItem item, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var wire = Invoke<WireItem>(CoreRequest.GetProductPolicy(policyId, item, token), cancellationToken, sink);
+            return WireMapping.ToProductOrScopePolicy(wire);
+        }
+
+        /// <summary>Sets one product's or offer type's value (<c>updateProductPolicy</c>) and returns the updated item.</summary>
+        /// <param name="policyId">The policy's id, such as <c>AllowSelfServicePurchase</c>.</param>
+        /// <param name="item">The product or offer type.</param>
+        /// <param name="change">The new value.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
+        public object UpdateProductPolicy(string policyId, PolicyItem item, PolicyChange change, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var wire = Invoke<WireItem>(CoreRequest.UpdateProductPolicy(policyId, item, change, token), cancellationToken, sink);
+            return WireMapping.ToProductOrScopePolicy(wire);
+        }
+
         /// <summary>Frees the native client; requests in flight finish first.</summary>
         public void Dispose() => handle.Dispose();
 

@@ -9,6 +9,8 @@ namespace MSCommerce.Interop
         internal const string GetPoliciesOp = "getPolicies";
         internal const string GetPolicyOp = "getPolicy";
         internal const string GetProductPoliciesOp = "getProductPolicies";
+        internal const string GetProductPolicyOp = "getProductPolicy";
+        internal const string UpdateProductPolicyOp = "updateProductPolicy";
 
         private CoreRequest(string op, string? token)
         {
@@ -33,6 +35,20 @@ namespace MSCommerce.Interop
         [DataMember(Name = "scope", Order = 4, EmitDefaultValue = false)]
         public string? Scope { get; private set; }
 
+        [DataMember(Name = "productId", Order = 5, EmitDefaultValue = false)]
+        public string? ProductId { get; private set; }
+
+        [DataMember(Name = "offerType", Order = 6, EmitDefaultValue = false)]
+        public string? OfferType { get; private set; }
+
+        /// <summary>The cmdlet's <c>-Value</c>.</summary>
+        [DataMember(Name = "value", Order = 7, EmitDefaultValue = false)]
+        public string? Value { get; private set; }
+
+        /// <summary>The cmdlet's <c>-Enabled</c>, as the string it was bound to; the core applies the original's rules.</summary>
+        [DataMember(Name = "enabled", Order = 8, EmitDefaultValue = false)]
+        public string? Enabled { get; private set; }
+
         internal static CoreRequest GetPolicies(string? token) => new CoreRequest(GetPoliciesOp, token);
 
         internal static CoreRequest GetPolicy(string policyId, string? token) =>
@@ -40,5 +56,18 @@ namespace MSCommerce.Interop
 
         internal static CoreRequest GetProductPolicies(string policyId, string? scope, string? token) =>
             new CoreRequest(GetProductPoliciesOp, token) { PolicyId = policyId, Scope = string.IsNullOrEmpty(scope) ? null : scope };
+
+        internal static CoreRequest GetProductPolicy(string policyId, PolicyItem item, string? token) =>
+            new CoreRequest(GetProductPolicyOp, token) { PolicyId = policyId, ProductId = item.ProductId, OfferType = item.OfferType };
+
+        internal static CoreRequest UpdateProductPolicy(string policyId, PolicyItem item, PolicyChange change, string? token) =>
+            new CoreRequest(UpdateProductPolicyOp, token)
+            {
+                PolicyId = policyId,
+                ProductId = item.ProductId,
+                OfferType = item.OfferType,
+                Value = change.Value,
+                Enabled = change.Enabled,
+            };
     }
 }

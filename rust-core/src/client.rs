@@ -49,10 +49,10 @@ impl Client {
                 Error::new(ErrorKind::NotConnected, NOT_CONNECTED_MESSAGE)
                     .with_target(request.target())
             })?;
-        let url = request.url(&self.config.service_uri)?;
+        let http = request.http(&self.config.service_uri)?;
         let what_failed = request.what_failed();
-        let response = http::get(
-            url,
+        let response = http::execute(
+            http,
             token,
             &self.config.user_agent,
             self.config.request_timeout,
@@ -89,6 +89,9 @@ impl Client {
                         .map(OutputItem::from)
                         .collect::<Vec<_>>(),
                 )
+            }
+            Operation::GetProductPolicy { .. } | Operation::UpdateProductPolicy { .. } => {
+                to_value(OutputItem::from(decode::<ServiceItem>(&response)?))
             }
         })();
         output.map_err(|e| messages::other_failure(&what_failed, request.target(), e))

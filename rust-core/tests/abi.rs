@@ -164,6 +164,43 @@ fn product_list_maps_to_product_policies() {
 }
 
 #[test]
+fn update_sends_a_put_with_the_policy_value_and_returns_the_item() {
+    let native = Native::load();
+    let server = CannedServer::start(licensing);
+    let client = native.client(&config(&server.uri));
+    let request = r#"{"op":"updateProductPolicy","policyId":"AllowSelfServicePurchase","productId":"CFQ7TTC0H9MP","enabled":"False","token":"t"}"#;
+    let (status, envelope) = native.call(client, request, 0);
+    assert_eq!(status, OK, "{envelope}");
+    assert_eq!(envelope["data"]["Kind"], "ProductPolicy");
+    let sent = server.requests.lock().unwrap()[0].clone();
+    assert!(
+        sent.starts_with("PUT /v1.0/policies/AllowSelfServicePurchase/products/CFQ7TTC0H9MP "),
+        "{sent}"
+    );
+    assert!(
+        sent.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{sent}"
+    );
+    assert!(sent.ends_with(r#"{"policyValue":"Disabled"}"#), "{sent}");
+}
+
+#[test]
+fn enabled_that_is_not_true_or_false_makes_no_call() {
+    let native = Native::load();
+    let server = CannedServer::start(licensing);
+    let client = native.client(&config(&server.uri));
+    let request = r#"{"op":"updateProductPolicy","policyId":"AllowSelfServicePurchase","productId":"CFQ7TTC0H9MP","enabled":"yes","token":"t"}"#;
+    let (status, envelope) = native.call(client, request, 0);
+    assert_eq!(status, INVALID_ARGUMENT);
+    assert_eq!(
+        envelope["error"]["message"],
+        "Value of $Enabled must be one of the following: $True, $true, $False, $false"
+    );
+    assert!(server.requests.lock().unwrap().is_empty());
+}
+
+#[test]
 fn not_found_is_a_non_terminating_error_with_target_and_correlation_id() {
     let native = Native::load();
     let server = CannedServer::start(licensing);

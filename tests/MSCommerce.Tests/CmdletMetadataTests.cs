@@ -18,6 +18,9 @@ public sealed class CmdletMetadataTests : IClassFixture<ShimMetadata>
     [InlineData("MSCommerce.Commands.GetMSCommercePoliciesCommand", "Get", "MSCommercePolicies")]
     [InlineData("MSCommerce.Commands.GetMSCommercePolicyCommand", "Get", "MSCommercePolicy")]
     [InlineData("MSCommerce.Commands.GetMSCommerceProductPoliciesCommand", "Get", "MSCommerceProductPolicies")]
+    [InlineData("MSCommerce.Commands.GetMSCommerceProductPolicyCommand", "Get", "MSCommerceProductPolicy")]
+    [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "Update", "MSCommerceProductPolicy")]
+    [InlineData("MSCommerce.Commands.ConnectMSCommerceCommand", "Connect", "MSCommerce")]
     public void Each_cmdlet_has_the_original_verb_and_noun(string typeName, string verb, string noun)
     {
         var cmdlet = AttributeData.Single(metadata.ShimType(typeName), CmdletAttribute);
@@ -151,6 +154,89 @@ public sealed class CmdletMetadataTests : IClassFixture<ShimMetadata>
 
         Assert.True(policyId.FromPipelineByPropertyName);
     }
+
+    [Theory]
+    [InlineData("ProductEnum", "ProductId", "Value")]
+    [InlineData("ProductToggle", "ProductId", "Enabled")]
+    [InlineData("OfferTypeEnum", "OfferType", "Value")]
+    [InlineData("OfferTypeToggle", "OfferType", "Enabled")]
+    public void Update_takes_PolicyId_item_and_value_by_position_in_each_set(string set, string item, string value)
+    {
+        var parameters = ParametersIn("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", set);
+
+        Assert.Equal([("PolicyId", 0, true), (item, 1, true), (value, 2, true), ("Token", 3, false)], parameters.Select(p => (p.Name, p.Position, p.Mandatory)));
+    }
+
+    [Fact]
+    public void Update_defaults_to_ProductEnum_and_supports_ShouldProcess_with_medium_impact()
+    {
+        var cmdlet = AttributeData.Single(metadata.ShimType("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand"), CmdletAttribute);
+
+        Assert.Equal("ProductEnum", AttributeData.Named(cmdlet, "DefaultParameterSetName"));
+        Assert.Equal(true, AttributeData.Named(cmdlet, "SupportsShouldProcess"));
+        Assert.Equal(2, Convert.ToInt32(AttributeData.Named(cmdlet, "ConfirmImpact"))); // ConfirmImpact.Medium
+    }
+
+    [Fact]
+    public void Update_Value_accepts_only_the_three_policy_values()
+    {
+        var value = metadata.ShimType("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand").GetProperty("Value")!;
+        var validateSet = AttributeData.Single(value, "System.Management.Automation.ValidateSetAttribute");
+
+        var values = (ReadOnlyCollection<CustomAttributeTypedArgument>)validateSet.ConstructorArguments[0].Value!;
+        Assert.Equal(["Enabled", "Disabled", "OnlyTrialsWithoutPaymentMethod"], values.Select(v => (string?)v.Value));
+    }
+
+    [Fact]
+    public void Update_Enabled_is_a_string_checked_at_binding()
+    {
+        var enabled = metadata.ShimType("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand").GetProperty("Enabled")!;
+
+        Assert.Equal("System.String", enabled.PropertyType.FullName);
+        Assert.Single(AttributeData.All(enabled, "MSCommerce.Commands.ValidateEnabledAttribute"));
+    }
+
+    [Theory]
+    [InlineData("Product", "ProductId", "MSCommerce.ProductPolicy")]
+    [InlineData("OfferType", "OfferType", "MSCommerce.ScopePolicy")]
+    public void Get_MSCommerceProductPolicy_takes_PolicyId_and_one_item_per_set(string set, string item, string output)
+    {
+        var type = metadata.ShimType("MSCommerce.Commands.GetMSCommerceProductPolicyCommand");
+
+        Assert.Equal([("PolicyId", 0, true), (item, 1, true), ("Token", 2, false)], ParametersIn(type.FullName!, set).Select(p => (p.Name, p.Position, p.Mandatory)));
+        var declared = AttributeData.All(type, OutputTypeAttribute)
+            .Single(a => ((ReadOnlyCollection<CustomAttributeTypedArgument>)AttributeData.Named(a, "ParameterSetName")!).Any(s => (string?)s.Value == set));
+        Assert.Equal(output, ((Type)((ReadOnlyCollection<CustomAttributeTypedArgument>)declared.ConstructorArguments[0].Value!)[0].Value!).FullName);
+    }
+
+    [Fact]
+    public void Connect_takes_the_originals_three_positional_parameters()
+    {
+        var parameters = ParametersIn("MSCommerce.Commands.ConnectMSCommerceCommand", "Interactive");
+
+        Assert.Equal(
+            [("ClientId", 0, "System.String"), ("RedirectUri", 1, "System.Uri"), ("Resource", 2, "System.String"), ("ServiceUri", int.MinValue, "System.String")],
+            parameters.OrderBy(p => p.Position == int.MinValue ? int.MaxValue : p.Position).Select(p => (p.Name, p.Position, p.Type)));
+    }
+
+    [Fact]
+    public void Connect_with_an_access_token_needs_nothing_else()
+    {
+        var parameters = ParametersIn("MSCommerce.Commands.ConnectMSCommerceCommand", "AccessToken");
+
+        Assert.Equal([("AccessToken", true), ("ServiceUri", false)], parameters.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => (p.Name, p.Mandatory)));
+    }
+
+    [Fact]
+    public void Connect_has_no_Token_parameter_and_every_other_cmdlet_has_one()
+    {
+        var cmdlets = metadata.Shim.GetTypes().Where(t => t.GetCustomAttributesData().Any(a => a.AttributeType.FullName == CmdletAttribute));
+
+        Assert.All(cmdlets, type => Assert.Equal(type.Name != "ConnectMSCommerceCommand", type.GetProperty("Token") is not null));
+    }
+
+    private List<ParameterInfo> ParametersIn(string typeName, string set) =>
+        Parameters(typeName).Where(p => p.ParameterSet == set).ToList();
 
     private List<ParameterInfo> Parameters(string typeName) =>
         metadata.ShimType(typeName)

@@ -91,6 +91,7 @@ pub fn build(root: &Path) -> Result<Module, String> {
     let native = format!("runtimes/{rid}/native/{}", native_file());
     let mut files: Vec<(PathBuf, String)> = vec![
         (root.join("MSCommerce.psd1"), "MSCommerce.psd1".into()),
+        (root.join("MSCommerce.psm1"), "MSCommerce.psm1".into()),
         (shim_out.join("MSCommerce.dll"), "MSCommerce.dll".into()),
         (
             root.join("target").join("release").join(native_file()),

@@ -112,9 +112,20 @@ pub struct Response {
     pub correlation_id: String,
 }
 
-/// Sends a GET with the bearer token and a new correlation id, and reads the whole answer.
-pub async fn get(
-    url: Url,
+/// A request to send: the method, the URL and, for writes, a JSON body.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    /// `GET` or `PUT`.
+    pub method: reqwest::Method,
+    /// The full URL.
+    pub url: Url,
+    /// The JSON body of a write.
+    pub body: Option<String>,
+}
+
+/// Sends a request with the bearer token and a new correlation id, and reads the whole answer.
+pub async fn execute(
+    request: HttpRequest,
     token: &Secret,
     user_agent: &str,
     timeout: Duration,
@@ -126,8 +137,11 @@ pub async fn get(
         return Err(cancelled(&correlation_id));
     }
     let started = Instant::now();
-    sink.verbose(&format!("GET {url} (correlation id {correlation_id})"));
-    let work = send(url, token, user_agent, &correlation_id);
+    sink.verbose(&format!(
+        "{} {} (correlation id {correlation_id})",
+        request.method, request.url
+    ));
+    let work = send(request, token, user_agent, &correlation_id);
     let outcome = tokio::select! {
         biased;
         _ = cancel.cancelled() => return Err(cancelled(&correlation_id)),
@@ -155,24 +169,33 @@ pub async fn get(
 }
 
 async fn send(
-    url: Url,
+    request: HttpRequest,
     token: &Secret,
     user_agent: &str,
     correlation_id: &str,
 ) -> Result<Response> {
     let client = http_client()?;
-    let bearer = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidArgument,
-            "The token holds characters a header cannot carry.",
-        )
-    })?;
-    let mut response = client
-        .get(url)
+    let mut bearer =
+        HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                "The token holds characters a header cannot carry.",
+            )
+        })?;
+    // Keeps the token out of any Debug output of the request.
+    bearer.set_sensitive(true);
+    let mut builder = client
+        .request(request.method, request.url)
         .header(AUTHORIZATION, bearer)
         .header(USER_AGENT, user_agent)
         .header(CORRELATION_HEADER, correlation_id)
-        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(body) = request.body {
+        builder = builder
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+    }
+    let mut response = builder
         .send()
         .await
         .map_err(|e| transport_error(&e, correlation_id))?;

@@ -7,6 +7,10 @@ use crate::http::Response;
 pub const NOT_CONNECTED_MESSAGE: &str =
     "You must call the Connect-MSCommerce cmdlet before calling any other cmdlets";
 
+/// `-Enabled` takes only what `$true` and `$false` become as strings.
+pub const ENABLED_VALUE_MESSAGE: &str =
+    "Value of $Enabled must be one of the following: $True, $true, $False, $false";
+
 /// The message for a 401 answer.
 pub const AUTH_EXPIRED_MESSAGE: &str = "Your credentials have expired. Please, call Connect-MSCommerce again to regain access to MSCommerce Module.";
 

@@ -1,10 +1,10 @@
 //! The licensing API of the contract: requests, the service's wire types, the objects the
-//! cmdlets output, and the contract's failure messages.
+//! cmdlets output, and the contract's rules and failure messages.
 
 pub(crate) mod messages;
 pub(crate) mod wire;
 
-pub use messages::{AUTH_EXPIRED_MESSAGE, NOT_CONNECTED_MESSAGE};
+pub use messages::{AUTH_EXPIRED_MESSAGE, ENABLED_VALUE_MESSAGE, NOT_CONNECTED_MESSAGE};
 pub use wire::{OutputItem, ServiceItem, ServicePolicy};
 
 use serde::Deserialize;
@@ -18,6 +18,9 @@ pub const PRODUCT_SCOPE: &str = "product";
 /// Requests larger than this are refused before parsing.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
+/// The values a policy item takes, as the service spells them.
+pub const POLICY_VALUES: [&str; 3] = ["Enabled", "Disabled", "OnlyTrialsWithoutPaymentMethod"];
+
 /// One request to the core, as the shim sends it (see `docs/abi.md`).
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -27,6 +30,24 @@ pub struct Request {
     pub operation_id: u64,
     /// A token to use instead of the client's credential (the cmdlets' `-Token`).
     pub token: Option<crate::auth::Secret>,
+}
+
+/// The item of a policy a request is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A Microsoft product, by product id (`-ProductId`).
+    Product(String),
+    /// A third-party offer type, such as `SaaS` (`-OfferType`).
+    OfferType(String),
+}
+
+impl Item {
+    /// The id the user passed.
+    pub fn id(&self) -> &str {
+        match self {
+            Item::Product(id) | Item::OfferType(id) => id,
+        }
+    }
 }
 
 /// What a request asks for.
@@ -46,10 +67,24 @@ pub enum Operation {
         /// `product` (default) or another scope such as `OfferType`.
         scope: String,
     },
+    /// `Get-MSCommerceProductPolicy -PolicyId (-ProductId | -OfferType)`.
+    GetProductPolicy {
+        /// The policy.
+        policy_id: String,
+        /// The product or offer type.
+        item: Item,
+    },
+    /// `Update-MSCommerceProductPolicy -PolicyId (-ProductId | -OfferType) (-Value | -Enabled)`.
+    UpdateProductPolicy {
+        /// The policy.
+        policy_id: String,
+        /// The product or offer type.
+        item: Item,
+        /// The new value, spelled as the service spells it.
+        value: String,
+    },
 }
 
-// The variant names are the wire names of the operations, which all start with "get" today.
-#[allow(clippy::enum_variant_names)]
 #[derive(Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
 enum RawRequest {
@@ -70,6 +105,24 @@ enum RawRequest {
         token: Option<String>,
         policy_id: String,
         scope: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    GetProductPolicy {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        product_id: Option<String>,
+        offer_type: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    UpdateProductPolicy {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        product_id: Option<String>,
+        offer_type: Option<String>,
+        value: Option<String>,
+        enabled: Option<String>,
     },
 }
 
@@ -123,6 +176,42 @@ impl Request {
                     token,
                 )
             }
+            RawRequest::GetProductPolicy {
+                operation_id,
+                token,
+                policy_id,
+                product_id,
+                offer_type,
+            } => (
+                Operation::GetProductPolicy {
+                    policy_id: check_id("PolicyId", policy_id)?,
+                    item: item(product_id, offer_type)?,
+                },
+                operation_id,
+                token,
+            ),
+            RawRequest::UpdateProductPolicy {
+                operation_id,
+                token,
+                policy_id,
+                product_id,
+                offer_type,
+                value,
+                enabled,
+            } => {
+                let item = item(product_id, offer_type)?;
+                let value =
+                    new_value(value, enabled).map_err(|e| e.with_target(Some(item.id())))?;
+                (
+                    Operation::UpdateProductPolicy {
+                        policy_id: check_id("PolicyId", policy_id)?,
+                        item,
+                        value,
+                    },
+                    operation_id,
+                    token,
+                )
+            }
         };
         Ok(Request {
             operation,
@@ -137,11 +226,18 @@ impl Request {
             Operation::GetPolicies => None,
             Operation::GetPolicy { policy_id }
             | Operation::GetProductPolicies { policy_id, .. } => Some(policy_id),
+            Operation::GetProductPolicy { item, .. }
+            | Operation::UpdateProductPolicy { item, .. } => Some(item.id()),
         }
     }
 
-    /// The URL of this request under the service's base URI.
-    pub fn url(&self, base: &Url) -> Result<Url> {
+    /// True when the request changes the service's state.
+    pub fn is_write(&self) -> bool {
+        matches!(self.operation, Operation::UpdateProductPolicy { .. })
+    }
+
+    /// The HTTP request for this operation under the service's base URI.
+    pub fn http(&self, base: &Url) -> Result<crate::http::HttpRequest> {
         let mut url = base.clone();
         {
             let mut segments = url.path_segments_mut().map_err(|()| {
@@ -159,12 +255,29 @@ impl Request {
                 Operation::GetProductPolicies { policy_id, .. } => {
                     segments.push(policy_id).push("products");
                 }
+                Operation::GetProductPolicy { policy_id, item }
+                | Operation::UpdateProductPolicy {
+                    policy_id, item, ..
+                } => {
+                    segments.push(policy_id);
+                    match item {
+                        Item::Product(id) => segments.push("products").push(id),
+                        Item::OfferType(id) => segments.push("offerTypes").push(id),
+                    };
+                }
             }
         }
         if let Operation::GetProductPolicies { scope, .. } = &self.operation {
             url.query_pairs_mut().append_pair("scope", scope);
         }
-        Ok(url)
+        let (method, body) = match &self.operation {
+            Operation::UpdateProductPolicy { value, .. } => (
+                reqwest::Method::PUT,
+                Some(serde_json::json!({ "policyValue": value }).to_string()),
+            ),
+            _ => (reqwest::Method::GET, None),
+        };
+        Ok(crate::http::HttpRequest { method, url, body })
     }
 
     /// The contract's "what failed" prefix for this request.
@@ -177,7 +290,61 @@ impl Request {
             Operation::GetProductPolicies { policy_id, .. } => {
                 format!("Failed to retrieve product policy with PolicyId '{policy_id}'")
             }
+            Operation::GetProductPolicy { policy_id, item } => match item {
+                Item::Product(id) => format!(
+                    "Failed to retrieve product policy with PolicyId '{policy_id}' ProductId '{id}'"
+                ),
+                Item::OfferType(id) => format!(
+                    "Failed to retrieve product policy with PolicyId '{policy_id}' OfferType '{id}'"
+                ),
+            },
+            Operation::UpdateProductPolicy { .. } => "Failed to update product policy".to_owned(),
         }
+    }
+}
+
+/// Exactly one of a product id and an offer type.
+fn item(product_id: Option<String>, offer_type: Option<String>) -> Result<Item> {
+    match (product_id, offer_type) {
+        (Some(id), None) => Ok(Item::Product(check_id("ProductId", id)?)),
+        (None, Some(id)) => Ok(Item::OfferType(check_id("OfferType", id)?)),
+        _ => Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "Give exactly one of ProductId and OfferType.",
+        )),
+    }
+}
+
+/// The value to set: `-Value` spelled as the service spells it, or `-Enabled` with the
+/// original's string semantics (`True`/`False` in any case, which is what `$true`/`$false`
+/// become when bound to a string).
+fn new_value(value: Option<String>, enabled: Option<String>) -> Result<String> {
+    match (value, enabled) {
+        (Some(value), None) => POLICY_VALUES
+            .iter()
+            .find(|known| known.eq_ignore_ascii_case(value.trim()))
+            .map(|known| (*known).to_owned())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "The value '{value}' is not one of {}.",
+                        POLICY_VALUES.join(", ")
+                    ),
+                )
+            }),
+        (None, Some(enabled)) => match enabled.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok("Enabled".to_owned()),
+            "false" => Ok("Disabled".to_owned()),
+            _ => Err(Error::new(
+                ErrorKind::InvalidArgument,
+                ENABLED_VALUE_MESSAGE,
+            )),
+        },
+        _ => Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "Give exactly one of Value and Enabled.",
+        )),
     }
 }
 
@@ -221,7 +388,7 @@ mod tests {
     fn get_policies_goes_to_v1_policies() {
         let request = Request::from_json(r#"{"op":"getPolicies"}"#).unwrap();
         assert_eq!(
-            request.url(&base()).unwrap().as_str(),
+            request.http(&base()).unwrap().url.as_str(),
             "https://licensing.m365.microsoft.com/v1.0/policies"
         );
     }
@@ -233,7 +400,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            request.url(&base()).unwrap().as_str(),
+            request.http(&base()).unwrap().url.as_str(),
             "https://licensing.m365.microsoft.com/v1.0/policies/AllowSelfServicePurchase/products?scope=product"
         );
     }
@@ -243,7 +410,7 @@ mod tests {
         let base = crate::config::parse_service_uri("http://127.0.0.1:9/prefix/").unwrap();
         let request = Request::from_json(r#"{"op":"getPolicies"}"#).unwrap();
         assert_eq!(
-            request.url(&base).unwrap().as_str(),
+            request.http(&base).unwrap().url.as_str(),
             "http://127.0.0.1:9/prefix/v1.0/policies"
         );
     }
@@ -251,7 +418,7 @@ mod tests {
     #[test]
     fn id_with_slash_or_query_stays_one_path_segment() {
         let request = Request::from_json(r#"{"op":"getPolicy","policyId":"a/b?c#d%e"}"#).unwrap();
-        let url = request.url(&base()).unwrap();
+        let url = request.http(&base()).unwrap().url;
         assert_eq!(url.path(), "/v1.0/policies/a%2Fb%3Fc%23d%25e");
         assert_eq!(url.query(), None);
     }
@@ -272,7 +439,7 @@ mod tests {
             r#"{"op":"getProductPolicies","policyId":"P","scope":"OfferType&x=1"}"#,
         )
         .unwrap();
-        let url = request.url(&base()).unwrap();
+        let url = request.http(&base()).unwrap().url;
         assert_eq!(url.query(), Some("scope=OfferType%26x%3D1"));
     }
 
@@ -281,6 +448,89 @@ mod tests {
         assert!(Request::from_json(r#"{"op":"deleteEverything"}"#).is_err());
         assert!(Request::from_json(r#"{"op":"getPolicies","extra":1}"#).is_err());
         assert!(Request::from_json("not json").is_err());
+    }
+
+    #[test]
+    fn one_product_and_one_offer_type_have_their_own_paths() {
+        let request = Request::from_json(
+            r#"{"op":"getProductPolicy","policyId":"P","productId":"CFQ7TTC0H9MP"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            request.http(&base()).unwrap().url.path(),
+            "/v1.0/policies/P/products/CFQ7TTC0H9MP"
+        );
+        let request =
+            Request::from_json(r#"{"op":"getProductPolicy","policyId":"P","offerType":"SaaS"}"#)
+                .unwrap();
+        assert_eq!(
+            request.http(&base()).unwrap().url.path(),
+            "/v1.0/policies/P/offerTypes/SaaS"
+        );
+        assert_eq!(request.target(), Some("SaaS"));
+    }
+
+    #[test]
+    fn product_id_and_offer_type_together_are_refused() {
+        let err = Request::from_json(
+            r#"{"op":"getProductPolicy","policyId":"P","productId":"A","offerType":"B"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(Request::from_json(r#"{"op":"getProductPolicy","policyId":"P"}"#).is_err());
+    }
+
+    #[test]
+    fn update_is_a_put_of_the_canonical_value() {
+        let request = Request::from_json(
+            r#"{"op":"updateProductPolicy","policyId":"P","productId":"A","value":"disabled"}"#,
+        )
+        .unwrap();
+        let http = request.http(&base()).unwrap();
+        assert_eq!(http.method, reqwest::Method::PUT);
+        assert_eq!(http.body.as_deref(), Some(r#"{"policyValue":"Disabled"}"#));
+        assert!(request.is_write());
+    }
+
+    #[test]
+    fn enabled_takes_true_and_false_in_any_case() {
+        for (enabled, value) in [
+            ("True", "Enabled"),
+            ("true", "Enabled"),
+            ("FALSE", "Disabled"),
+            ("False", "Disabled"),
+        ] {
+            let json = serde_json::json!({"op":"updateProductPolicy","policyId":"P","offerType":"SaaS","enabled":enabled}).to_string();
+            match Request::from_json(&json).unwrap().operation {
+                Operation::UpdateProductPolicy { value: got, .. } => {
+                    assert_eq!(got, value, "{enabled}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn enabled_other_than_true_or_false_gives_the_contract_message_and_no_call() {
+        for enabled in ["yes", "1", "$true", ""] {
+            let json = serde_json::json!({"op":"updateProductPolicy","policyId":"P","productId":"A","enabled":enabled}).to_string();
+            let err = Request::from_json(&json).unwrap_err();
+            assert_eq!(
+                err.message(),
+                "Value of $Enabled must be one of the following: $True, $true, $False, $false",
+                "{enabled}"
+            );
+            assert_eq!(err.target(), Some("A"));
+        }
+    }
+
+    #[test]
+    fn unknown_value_is_refused_before_any_call() {
+        let err = Request::from_json(
+            r#"{"op":"updateProductPolicy","policyId":"P","productId":"A","value":"Maybe"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     }
 
     #[test]

@@ -29,14 +29,18 @@ pub struct Native {
     pub set_progress_callback: unsafe extern "C" fn(ProgressCallback) -> i32,
 }
 
-/// The cdylib cargo built beside this test binary (target/<profile>/).
+/// The cdylib cargo built for this test run. `cargo test` writes it beside the test binary in
+/// target/<profile>/deps/ (only `cargo build` copies it up to target/<profile>/), so prefer that
+/// one: the copy above may be stale.
 pub fn library_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    dir.join(libloading::library_filename("mscommerce_core"))
+    let deps = exe.parent().expect("target/<profile>/deps");
+    let name = libloading::library_filename("mscommerce_core");
+    let fresh = deps.join(&name);
+    if fresh.is_file() {
+        return fresh;
+    }
+    deps.parent().expect("target/<profile>").join(name)
 }
 
 impl Native {
@@ -164,7 +168,21 @@ fn serve(stream: TcpStream, route: Route, log: &Mutex<Vec<String>>, stop: &Atomi
             }
             head.push_str(&line);
         }
-        log.lock().unwrap().push(head.clone());
+        let length = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; length];
+        if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+            return;
+        }
+        log.lock()
+            .unwrap()
+            .push(format!("{head}\r\n{}", String::from_utf8_lossy(&body)));
         let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
         match route(&path) {
             Some((status, body)) => {
@@ -195,6 +213,7 @@ pub fn licensing(path: &str) -> Option<(u16, String)> {
     Some(match path {
         "/v1.0/policies" => (200, r#"{"items":[{"id":"AllowSelfServicePurchase","description":"Self-service purchase","defaultValue":"Enabled"}]}"#.into()),
         "/v1.0/policies/AllowSelfServicePurchase/products?scope=product" => (200, r#"{"items":[{"policyId":"AllowSelfServicePurchase","policyValue":"Disabled","productName":"Power BI Pro","productId":"CFQ7TTC0H9MP"}]}"#.into()),
+        "/v1.0/policies/AllowSelfServicePurchase/products/CFQ7TTC0H9MP" => (200, r#"{"policyId":"AllowSelfServicePurchase","policyValue":"Disabled","productName":"Power BI Pro","productId":"CFQ7TTC0H9MP"}"#.into()),
         "/v1.0/policies/Truncated" => (200, r#"{"id":"Trunc"#.into()),
         _ => (404, r#"{"errorCode":"Unknown","reason":"Not found."}"#.into()),
     })

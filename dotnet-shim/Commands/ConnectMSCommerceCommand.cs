@@ -1,0 +1,125 @@
+using System;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Security;
+using MSCommerce.Interop;
+
+namespace MSCommerce.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Connects this PowerShell session to the licensing service.</para>
+    /// <para type="description">Connects the current runspace; every other MSCommerce cmdlet then uses the connection unless given -Token. With -AccessToken, uses a token obtained elsewhere (for the resource aeb86249-8ea3-49e2-900b-54cc8e308f85). -ServiceUri (default: $env:MSCOMMERCE_SERVICE_URI, then the public service) points the connection at another service, such as the local emulator.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Connect, "MSCommerce", DefaultParameterSetName = InteractiveSet)]
+    [OutputType(typeof(void))]
+    public sealed class ConnectMSCommerceCommand : MSCommerceCmdletBase
+    {
+        /// <summary>Interactive sign-in (the original's parameters).</summary>
+        public const string InteractiveSet = "Interactive";
+
+        /// <summary>A token obtained elsewhere.</summary>
+        public const string AccessTokenSet = "AccessToken";
+
+        /// <summary>The original module's client id.</summary>
+        public const string DefaultClientId = "3d5cffa9-04da-4657-8cab-c7f074657cad";
+
+        /// <summary>
+        /// <para type="description">The public client (application) id to sign in with.</para>
+        /// </summary>
+        [Parameter(Position = 0, ParameterSetName = InteractiveSet)]
+        public string ClientId { get; set; } = DefaultClientId;
+
+        /// <summary>
+        /// <para type="description">The redirect URI registered for the client.</para>
+        /// </summary>
+        [Parameter(Position = 1, ParameterSetName = InteractiveSet)]
+        public Uri RedirectUri { get; set; } = new Uri("http://localhost/m365/commerce");
+
+        /// <summary>
+        /// <para type="description">The resource (the M365 License Manager) to get a token for.</para>
+        /// </summary>
+        [Parameter(Position = 2, ParameterSetName = InteractiveSet)]
+        public string Resource { get; set; } = "aeb86249-8ea3-49e2-900b-54cc8e308f85";
+
+        /// <summary>
+        /// <para type="description">An access token obtained elsewhere, as a string or a SecureString. It is kept only inside the module's native engine, never in a PowerShell variable.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = AccessTokenSet)]
+        [ValidateNotNull]
+        public object AccessToken { get; set; } = string.Empty;
+
+        /// <summary>
+        /// <para type="description">The licensing service to connect to. Default: $env:MSCOMMERCE_SERVICE_URI, then https://licensing.m365.microsoft.com.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = InteractiveSet)]
+        [Parameter(ParameterSetName = AccessTokenSet)]
+        [ValidateNotNullOrEmpty]
+        public string? ServiceUri { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == InteractiveSet)
+            {
+                // The sign-in flows (browser with PKCE, device code, token cache) come with the sign-in work.
+                var failure = new MSCommerceException("SignInUnavailable", nameof(ErrorCategory.NotImplemented), false, "Unable to establish connection");
+                var record = new ErrorRecord(failure, "SignInUnavailable", ErrorCategory.NotImplemented, ClientId)
+                {
+                    ErrorDetails = new ErrorDetails("Unable to establish connection")
+                    {
+                        RecommendedAction = "Interactive sign-in is not available in this version yet: connect with -AccessToken.",
+                    },
+                };
+                WriteError(record);
+                return;
+            }
+
+            string token;
+            try
+            {
+                token = TokenText(AccessToken);
+            }
+            catch (ArgumentException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "InvalidAccessToken", ErrorCategory.InvalidArgument, null));
+                return;
+            }
+
+            try
+            {
+                MSCommerceSession.Connect(ServiceUri ?? MSCommerceSession.ServiceUri, token);
+            }
+            catch (MSCommerceException e)
+            {
+                var record = ToErrorRecord(e);
+                WriteError(new ErrorRecord(new MSCommerceException(e.Code, e.Category, false, "Unable to establish connection: " + e.Message), e.Code, record.CategoryInfo.Category, ServiceUri));
+                return;
+            }
+
+            WriteHostLine("Connection established successfully");
+        }
+
+        private static string TokenText(object value)
+        {
+            var raw = value is PSObject wrapped ? wrapped.BaseObject : value;
+            switch (raw)
+            {
+                case string text when !string.IsNullOrWhiteSpace(text):
+                    return text;
+                case SecureString secure when secure.Length > 0:
+                    var pointer = Marshal.SecureStringToGlobalAllocUnicode(secure);
+                    try
+                    {
+                        return Marshal.PtrToStringUni(pointer) ?? string.Empty;
+                    }
+                    finally
+                    {
+                        Marshal.ZeroFreeGlobalAllocUnicode(pointer);
+                    }
+
+                default:
+                    throw new ArgumentException("-AccessToken must be a non-empty string or SecureString.");
+            }
+        }
+    }
+}
