@@ -10,6 +10,18 @@ namespace MSCommerce.Commands
     /// <para type="synopsis">Connects this PowerShell session to the licensing service.</para>
     /// <para type="description">Connects the current runspace; every other MSCommerce cmdlet then uses the connection unless given -Token. With -AccessToken, uses a token obtained elsewhere (for the resource aeb86249-8ea3-49e2-900b-54cc8e308f85). -ServiceUri (default: $env:MSCOMMERCE_SERVICE_URI, then the public service) points the connection at another service, such as the local emulator.</para>
     /// </summary>
+    /// <example>
+    /// <code>
+    /// Connect-MSCommerce -AccessToken $token
+    /// </code>
+    /// <para>Connects this session with a token obtained elsewhere; the other cmdlets then need no -Token.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Connect-MSCommerce -AccessToken $token -ServiceUri http://127.0.0.1:5000
+    /// </code>
+    /// <para>Connects to a local emulator of the service, for dry runs.</para>
+    /// </example>
     [Cmdlet(VerbsCommunications.Connect, "MSCommerce", DefaultParameterSetName = InteractiveSet)]
     [OutputType(typeof(void))]
     public sealed class ConnectMSCommerceCommand : MSCommerceCmdletBase

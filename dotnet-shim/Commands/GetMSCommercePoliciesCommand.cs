@@ -6,6 +6,18 @@ namespace MSCommerce.Commands
     /// <para type="synopsis">Gets the policies of the licensing service.</para>
     /// <para type="description">Lists every policy, such as AllowSelfServicePurchase, with its description and default value.</para>
     /// </summary>
+    /// <example>
+    /// <code>
+    /// Get-MSCommercePolicies
+    /// </code>
+    /// <para>Lists the policies of the connected tenant with their descriptions and default values.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Get-MSCommercePolicies -Token $token | Select-Object PolicyId, DefaultValue
+    /// </code>
+    /// <para>Uses a token obtained elsewhere instead of the connection, as automation does.</para>
+    /// </example>
     [Cmdlet(VerbsCommon.Get, "MSCommercePolicies", DefaultParameterSetName = DefaultParameterSet)]
     [OutputType(typeof(Policy), ParameterSetName = new[] { DefaultParameterSet })]
     public sealed class GetMSCommercePoliciesCommand : MSCommerceCmdletBase

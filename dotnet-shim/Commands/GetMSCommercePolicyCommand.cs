@@ -6,6 +6,12 @@ namespace MSCommerce.Commands
     /// <para type="synopsis">Gets one policy of the licensing service.</para>
     /// <para type="description">Gets the policy with the given id, with its description and default value.</para>
     /// </summary>
+    /// <example>
+    /// <code>
+    /// Get-MSCommercePolicy -PolicyId AllowSelfServicePurchase
+    /// </code>
+    /// <para>Shows the description of AllowSelfServicePurchase and its default value for the tenant.</para>
+    /// </example>
     [Cmdlet(VerbsCommon.Get, "MSCommercePolicy", DefaultParameterSetName = DefaultParameterSet)]
     [OutputType(typeof(Policy), ParameterSetName = new[] { DefaultParameterSet })]
     public sealed class GetMSCommercePolicyCommand : MSCommerceCmdletBase

@@ -6,6 +6,24 @@ namespace MSCommerce.Commands
     /// <para type="synopsis">Lists the products (or offer types) a policy applies to, with each one's value.</para>
     /// <para type="description">Without -Scope, lists the Microsoft products and whether self-service purchase is Enabled, Disabled or OnlyTrialsWithoutPaymentMethod for each. With -Scope OfferType, lists the third-party offer types instead.</para>
     /// </summary>
+    /// <example>
+    /// <code>
+    /// Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase
+    /// </code>
+    /// <para>Lists every product available for self-service purchase and whether it is enabled.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase -Scope OfferType
+    /// </code>
+    /// <para>Lists the third-party offer types (SaaS, POWERBIVISUALS, DYNAMICSCE, DYNAMICSBC) and their values.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase | Where-Object { $_.PolicyValue -eq 'Disabled' }
+    /// </code>
+    /// <para>Lists the products whose self-service purchase is blocked.</para>
+    /// </example>
     [Cmdlet(VerbsCommon.Get, "MSCommerceProductPolicies", DefaultParameterSetName = DefaultParameterSet)]
     [OutputType(typeof(ProductPolicy), typeof(ScopePolicy), ParameterSetName = new[] { DefaultParameterSet })]
     public sealed class GetMSCommerceProductPoliciesCommand : MSCommerceCmdletBase

@@ -7,6 +7,18 @@ namespace MSCommerce.Commands
     /// <para type="synopsis">Gets a policy's value for one product or one third-party offer type.</para>
     /// <para type="description">With -ProductId, gets the value for one Microsoft product; with -OfferType, for one third-party offer type such as SaaS.</para>
     /// </summary>
+    /// <example>
+    /// <code>
+    /// Get-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0KP0N
+    /// </code>
+    /// <para>Gets the setting for one product (Power Automate per user, by its older id; the service answers with the current id).</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Get-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -OfferType SaaS
+    /// </code>
+    /// <para>Gets the setting for third-party software-as-a-service offers.</para>
+    /// </example>
     [Cmdlet(VerbsCommon.Get, "MSCommerceProductPolicy", DefaultParameterSetName = ProductSet)]
     [OutputType(typeof(ProductPolicy), ParameterSetName = new[] { ProductSet })]
     [OutputType(typeof(ScopePolicy), ParameterSetName = new[] { OfferTypeSet })]

@@ -7,6 +7,33 @@ namespace MSCommerce.Commands
     /// <para type="synopsis">Allows or blocks self-service purchase (and trials) of one product or one third-party offer type.</para>
     /// <para type="description">Sets the policy's value for one product (-ProductId) or offer type (-OfferType), either with -Value (Enabled, Disabled, or OnlyTrialsWithoutPaymentMethod for products that offer a trial without a payment method) or with -Enabled $true/$false. The change affects only later purchases and trials. Prints "Update policy product success" and outputs the updated item.</para>
     /// </summary>
+    /// <example>
+    /// <code>
+    /// Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0KP0N -Enabled $False
+    /// </code>
+    /// <para>Blocks self-service purchase of one product; -Enabled $True allows it again.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0HD33 -Value OnlyTrialsWithoutPaymentMethod
+    /// </code>
+    /// <para>Allows only trials that need no payment method for Visio Plan 1; users cannot buy it.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -OfferType SaaS -Value Disabled
+    /// </code>
+    /// <para>Blocks self-service purchase of third-party SaaS offers.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Import-Module -Name MSCommerce
+    /// Connect-MSCommerce #sign-in with your global or billing administrator account when prompted
+    /// $product = Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase | where {$_.ProductName -match 'Power Automate per user'}
+    /// Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId $product.ProductID -Value "Disabled"
+    /// </code>
+    /// <para>The documentation's example script: find Power Automate per user and disable self-service purchase for it.</para>
+    /// </example>
     [Cmdlet(VerbsData.Update, "MSCommerceProductPolicy", DefaultParameterSetName = ProductEnumSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(ProductPolicy), ParameterSetName = new[] { ProductEnumSet, ProductToggleSet })]
     [OutputType(typeof(ScopePolicy), ParameterSetName = new[] { OfferTypeEnumSet, OfferTypeToggleSet })]

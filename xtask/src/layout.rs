@@ -87,12 +87,21 @@ pub fn build(root: &Path) -> Result<Module, String> {
         .arg("-o")
         .arg(&shim_out))?;
 
+    // Get-Help reads MAML for binary cmdlets; it is generated from the cmdlets' doc comments.
+    let help = shim_out.join("en-US").join("MSCommerce.dll-Help.xml");
+    run(Step::new("dotnet", root)
+        .args(["run", "--project", "tools/MSCommerce.HelpGen", "-c", "Release", "--"])
+        .arg(shim_out.join("MSCommerce.dll"))
+        .arg(shim_out.join("MSCommerce.xml"))
+        .arg(&help))?;
+
     let dir = root.join("out").join("MSCommerce").join(&version);
     let native = format!("runtimes/{rid}/native/{}", native_file());
     let mut files: Vec<(PathBuf, String)> = vec![
         (root.join("MSCommerce.psd1"), "MSCommerce.psd1".into()),
         (root.join("MSCommerce.psm1"), "MSCommerce.psm1".into()),
         (shim_out.join("MSCommerce.dll"), "MSCommerce.dll".into()),
+        (help, "en-US/MSCommerce.dll-Help.xml".into()),
         (
             root.join("target").join("release").join(native_file()),
             native,
