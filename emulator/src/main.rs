@@ -1,8 +1,15 @@
-//! `mscommerce-emulator serve --port 0 --data <dir>`: runs the emulated licensing service.
+//! `mscommerce-emulator`: runs the emulated licensing service and sign-in authority, and the
+//! commands that work on its data directory.
 //!
-//! When it is ready to serve it prints exactly one JSON line on stdout,
-//! `{"serviceUri":"http://127.0.0.1:PORT","port":PORT,"dataDir":"<dir>","pid":N}`;
-//! everything else (logs, filtered by `RUST_LOG`, default `info`) goes to stderr.
+//! - `serve --port 0 --data <dir>`: when ready, prints exactly one JSON line on stdout,
+//!   `{"serviceUri","port","dataDir","pid","authorityUri","adminUri"}`.
+//! - `users [--json] --data <dir>`: the users, with their tenant and roles.
+//! - `token --data <dir> --tenant T --user UPN [--lifetime-seconds N]`: prints an access token as
+//!   the last line of stdout (with or without a server running on the directory).
+//! - `reset --data <dir>`: deletes the state so the next start seeds afresh.
+//!
+//! Logs (filtered by `RUST_LOG`, default `info`; `warn` for the commands other than `serve`) go
+//! to stderr.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 use std::io::{self, IsTerminal, Write};
@@ -11,8 +18,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mscommerce_emulator::keys::{KeyError, SigningKey};
+use mscommerce_emulator::settings::Settings;
 use mscommerce_emulator::store::{Store, StoreError};
-use mscommerce_emulator::{serve, shutdown_signal, AppState};
+use mscommerce_emulator::tokens::{self, MintError};
+use mscommerce_emulator::{base_uri, clock, serve, shutdown_signal, AppState};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -28,6 +38,19 @@ struct Cli {
 enum Command {
     /// Serve the emulated service until Ctrl+C or SIGTERM.
     Serve(ServeArgs),
+    /// List the users of every tenant, with their roles.
+    Users(UsersArgs),
+    /// Print an access token for a user (the last line of stdout).
+    Token(TokenArgs),
+    /// Delete the state (database and signing key); the next start seeds afresh.
+    Reset(DataArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DataArgs {
+    /// The directory that holds the database, created when missing.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -38,9 +61,42 @@ struct ServeArgs {
     /// The port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// The directory that holds the database, created when missing.
-    #[arg(long, value_name = "DIR")]
-    data: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// The lifetime of the access and ID tokens the authority issues.
+    #[arg(long, value_name = "SECONDS", default_value_t = Settings::default().token_lifetime_s)]
+    token_lifetime_seconds: u32,
+    /// The polling interval the device code flow asks for.
+    #[arg(long, value_name = "SECONDS", default_value_t = Settings::default().device_code_interval_s)]
+    device_code_interval_seconds: u32,
+    /// The lifetime of a device code.
+    #[arg(long, value_name = "SECONDS", default_value_t = Settings::default().device_code_lifetime_s)]
+    device_code_lifetime_seconds: u32,
+}
+
+#[derive(Debug, clap::Args)]
+struct UsersArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print a JSON array of {upn, tenant, roles} instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The tenant: its id, domain or name.
+    #[arg(long)]
+    tenant: String,
+    /// The user's UPN.
+    #[arg(long)]
+    user: String,
+    /// The token lifetime; a negative value gives a token that expired that long ago.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true,
+          default_value_t = i64::from(Settings::default().token_lifetime_s))]
+    lifetime_seconds: i64,
 }
 
 /// The line printed on stdout once the emulator is ready.
@@ -51,31 +107,57 @@ struct ReadyLine {
     port: u16,
     data_dir: String,
     pid: u32,
+    authority_uri: String,
+    admin_uri: String,
+}
+
+/// A user as `users --json` prints it.
+#[derive(Debug, Serialize)]
+struct UserLine {
+    upn: String,
+    tenant: String,
+    roles: Vec<&'static str>,
 }
 
 #[derive(Debug, thiserror::Error)]
 enum RunError {
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot load the signing key: {0}")]
+    Key(#[from] KeyError),
+    #[error("{0}")]
+    Mint(#[from] MintError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
-    #[error("cannot write the ready line: {0}")]
-    Ready(io::Error),
+    #[error("cannot write to stdout: {0}")]
+    Stdout(io::Error),
     #[error("the server failed: {0}")]
     Serve(io::Error),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
         .with_ansi(io::stderr().is_terminal())
         .init();
 
-    let Command::Serve(args) = Cli::parse().command;
-    match run(args).await {
+    let result = match cli.command {
+        Command::Serve(args) => run(args).await,
+        Command::Users(args) => users(args).await,
+        Command::Token(args) => token(args).await,
+        Command::Reset(args) => reset(args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");
@@ -84,8 +166,16 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Writes `line` and a newline to stdout, flushed.
+fn print_line(line: &str) -> Result<(), RunError> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .map_err(RunError::Stdout)
+}
+
 async fn run(args: ServeArgs) -> Result<(), RunError> {
-    let store = Store::open(&args.data)?;
+    let store = Store::open(&args.data.data)?;
     let addr = SocketAddr::new(args.host, args.port);
     let listener = TcpListener::bind(addr)
         .await
@@ -93,22 +183,82 @@ async fn run(args: ServeArgs) -> Result<(), RunError> {
     let local = listener
         .local_addr()
         .map_err(|source| RunError::Bind { addr, source })?;
-    tracing::info!(%local, database = %store.path().display(), "ready");
+    let settings = Settings {
+        token_lifetime_s: args.token_lifetime_seconds,
+        device_code_interval_s: args.device_code_interval_seconds,
+        device_code_lifetime_s: args.device_code_lifetime_seconds,
+        ..Settings::default()
+    };
+    let base = base_uri(local);
+    let state = AppState::open(store, settings, base.clone()).await?;
+    tracing::info!(%local, database = %state.store().path().display(), "ready");
 
     let ready = ReadyLine {
-        service_uri: format!("http://{local}"),
+        service_uri: base.clone(),
         port: local.port(),
-        data_dir: args.data.display().to_string(),
+        data_dir: args.data.data.display().to_string(),
         pid: std::process::id(),
+        authority_uri: base.clone(),
+        admin_uri: format!("{base}/admin"),
     };
-    let line = serde_json::to_string(&ready).map_err(|error| RunError::Ready(error.into()))?;
-    let mut stdout = io::stdout().lock();
-    writeln!(stdout, "{line}")
-        .and_then(|()| stdout.flush())
-        .map_err(RunError::Ready)?;
-    drop(stdout);
+    let line = serde_json::to_string(&ready).map_err(|error| RunError::Stdout(error.into()))?;
+    print_line(&line)?;
 
-    serve(listener, AppState::new(store), shutdown_signal())
+    serve(listener, state, shutdown_signal())
         .await
         .map_err(RunError::Serve)
+}
+
+async fn users(args: UsersArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let users = store.users(None).await?;
+    if args.json {
+        let lines: Vec<UserLine> = users
+            .into_iter()
+            .map(|user| UserLine {
+                upn: user.upn,
+                tenant: user.tenant_id.to_string(),
+                roles: user.roles.iter().map(|role| role.name()).collect(),
+            })
+            .collect();
+        let json = serde_json::to_string(&lines).map_err(|error| RunError::Stdout(error.into()))?;
+        return print_line(&json);
+    }
+    let width = users.iter().map(|user| user.upn.len()).max().unwrap_or(0);
+    for user in users {
+        let roles: Vec<&str> = user.roles.iter().map(|role| role.name()).collect();
+        print_line(&format!(
+            "{:width$}  {}  {}",
+            user.upn,
+            user.tenant_id,
+            if roles.is_empty() {
+                "(no role)".to_owned()
+            } else {
+                roles.join(", ")
+            }
+        ))?;
+    }
+    Ok(())
+}
+
+async fn token(args: TokenArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let key = SigningKey::load_or_create(&store).await?;
+    let minted = tokens::mint_user_token(
+        &store,
+        &key,
+        &args.tenant,
+        &args.user,
+        clock::now_s(),
+        args.lifetime_seconds,
+    )
+    .await?;
+    print_line(&minted.token)
+}
+
+fn reset(args: DataArgs) -> Result<(), RunError> {
+    for path in Store::reset(&args.data)? {
+        tracing::info!(path = %path.display(), "deleted");
+    }
+    Ok(())
 }

@@ -1,8 +1,8 @@
-//! Middleware every request goes through: correlation ids and bearer tokens.
+//! Middleware: correlation ids (every request) and bearer tokens (the licensing API).
 
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -10,8 +10,9 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::model::TenantId;
-use crate::seed::DEFAULT_TENANT_ID;
+use crate::model::{Role, TenantId};
+use crate::tokens::{self, TokenRejection};
+use crate::AppState;
 
 /// The header that carries a request's correlation id, in both directions.
 pub const CORRELATION_ID: HeaderName = HeaderName::from_static("x-ms-correlation-id");
@@ -48,25 +49,95 @@ pub async fn correlation_id(mut request: Request, next: Next) -> Response {
     .await
 }
 
+/// The request's correlation id as text (set on every request by [`correlation_id`]).
+pub fn correlation_id_of(headers: &HeaderMap) -> String {
+    headers
+        .get(&CORRELATION_ID)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn new_correlation_id() -> HeaderValue {
     let id = Uuid::new_v4().hyphenated().to_string();
     // A hyphenated GUID is plain ASCII, so this never falls back.
     HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static(""))
 }
 
-/// Refuses a request without `Authorization: Bearer <token>` (401); otherwise records the
-/// request's tenant as a [`TenantId`] extension.
-///
-/// The token is not validated yet, and every request is served as the default tenant.
-pub async fn require_bearer(mut request: Request, next: Next) -> Result<Response, ApiError> {
-    if bearer_token(request.headers()).is_none() {
+/// Who is calling the licensing API: the signed-in user of a valid token, recorded as a request
+/// extension (with the [`TenantId`] the request acts on) by [`require_user`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The user's tenant (the token's `tid`).
+    pub tenant: TenantId,
+    /// The user's UPN.
+    pub upn: String,
+    /// The user's object id.
+    pub oid: String,
+    /// The user's directory roles that matter to the service.
+    pub roles: Vec<Role>,
+}
+
+impl Caller {
+    /// Refuses (403) a caller who may not change policies (a Global Reader).
+    pub fn require_write(&self) -> Result<(), ApiError> {
+        if self.roles.iter().any(|role| role.can_write()) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "The signed-in user may only read policies: changing them needs the Global \
+                 Administrator or Billing Administrator role."
+                    .to_owned(),
+            ))
+        }
+    }
+}
+
+/// Lets through only requests with a valid bearer token of a user who may read policies:
+/// no token or an invalid one is a 401 (expired, not signed by the emulator's key, another
+/// audience, an unknown issuer or tenant); an app-only token, or a user without the Global
+/// Administrator, Billing Administrator or Global Reader role, a 403. Records the [`Caller`] and
+/// its [`TenantId`] as request extensions. The token itself is never logged.
+pub async fn require_user(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let Some(token) = bearer_token(request.headers()) else {
         return Err(ApiError::Unauthorized(
             "The request needs an Authorization header with a bearer token.".to_owned(),
         ));
+    };
+    let claims = tokens::validate(state.key(), token)
+        .map_err(|rejection| ApiError::InvalidToken(rejection.to_string()))?;
+    let tenant = state
+        .store()
+        .find_tenant(&claims.tid)
+        .await?
+        .filter(|tenant| tenant.id.as_str().eq_ignore_ascii_case(&claims.tid))
+        .ok_or_else(|| ApiError::InvalidToken(TokenRejection::UnknownTenant.to_string()))?;
+    if claims.is_app_only() {
+        return Err(ApiError::Forbidden(
+            "App-only tokens are not supported: sign in as a user.".to_owned(),
+        ));
     }
-    request
-        .extensions_mut()
-        .insert(TenantId::new(DEFAULT_TENANT_ID));
+    let roles = claims.directory_roles();
+    if roles.is_empty() {
+        return Err(ApiError::Forbidden(
+            "The signed-in user has none of the roles that may manage self-service purchases \
+             (Global Administrator, Billing Administrator, Global Reader)."
+                .to_owned(),
+        ));
+    }
+    let caller = Caller {
+        tenant: tenant.id.clone(),
+        upn: claims.upn.unwrap_or_default(),
+        oid: claims.oid,
+        roles,
+    };
+    tracing::debug!(tenant = %caller.tenant, upn = %caller.upn, "authenticated");
+    request.extensions_mut().insert(tenant.id);
+    request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
 }
 

@@ -112,3 +112,157 @@ pub struct OfferTypePolicy {
     /// The offer type's display name (`Software as a Service`).
     pub offer_type_name: String,
 }
+
+/// A directory role that matters to the licensing service, with its Microsoft Entra role
+/// template id (the value of a token's `wids` claim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Global Administrator: reads and changes the policies.
+    GlobalAdministrator,
+    /// Billing Administrator: reads and changes the policies.
+    BillingAdministrator,
+    /// Global Reader: reads the policies only.
+    GlobalReader,
+}
+
+impl Role {
+    /// Every role, in the order they are listed.
+    pub const ALL: [Role; 3] = [
+        Self::GlobalAdministrator,
+        Self::BillingAdministrator,
+        Self::GlobalReader,
+    ];
+
+    /// The role's display name (`Global Administrator`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GlobalAdministrator => "Global Administrator",
+            Self::BillingAdministrator => "Billing Administrator",
+            Self::GlobalReader => "Global Reader",
+        }
+    }
+
+    /// The role's Entra template id, as tokens carry it in `wids`.
+    pub fn template_id(self) -> &'static str {
+        match self {
+            Self::GlobalAdministrator => "62e90394-69f5-4237-9190-012177145e10",
+            Self::BillingAdministrator => "b0f54661-2d74-4c50-afa3-1ec803f12efe",
+            Self::GlobalReader => "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+        }
+    }
+
+    /// The role with this template id (ignoring case), if it is one the service knows.
+    pub fn from_template_id(id: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.template_id().eq_ignore_ascii_case(id))
+    }
+
+    /// Whether the role may change policies (not only read them).
+    pub fn can_write(self) -> bool {
+        !matches!(self, Self::GlobalReader)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A tenant (a Microsoft Entra directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// The tenant id.
+    pub id: TenantId,
+    /// The short name (`contoso`).
+    pub name: String,
+    /// The initial domain (`contoso.onmicrosoft.com`).
+    pub domain: String,
+}
+
+/// A user of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's object id, stable for the life of the database.
+    pub oid: String,
+    /// The user's tenant.
+    pub tenant_id: TenantId,
+    /// The user principal name (`admin@contoso.onmicrosoft.com`).
+    pub upn: String,
+    /// The display name.
+    pub display_name: String,
+    /// The user's directory roles that matter to the service, in [`Role::ALL`] order.
+    pub roles: Vec<Role>,
+}
+
+/// An application registration that may ask for tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRegistration {
+    /// The application (client) id.
+    pub client_id: String,
+    /// The display name.
+    pub display_name: String,
+    /// The object id of the application's service principal (the `oid` of its app-only tokens).
+    pub object_id: String,
+    /// The SHA-256 of the client secret, as lowercase hex; `None` for a public client.
+    pub secret_sha256: Option<String>,
+}
+
+impl AppRegistration {
+    /// Whether this is a public client (no secret: an app that runs on users' machines).
+    pub fn is_public(&self) -> bool {
+        self.secret_sha256.is_none()
+    }
+}
+
+/// What a policy change was set on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    /// A product.
+    Product,
+    /// A third-party offer type.
+    OfferType,
+}
+
+impl ItemKind {
+    /// The kind as the audit log spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Product => "product",
+            Self::OfferType => "offerType",
+        }
+    }
+}
+
+/// Who made a change, and under which request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeContext {
+    /// The signed-in user's UPN.
+    pub actor_upn: String,
+    /// The request's `x-ms-correlation-id`.
+    pub correlation_id: String,
+}
+
+/// One recorded policy change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// The tenant the change was made in.
+    pub tenant_id: TenantId,
+    /// Who made it (UPN).
+    pub actor_upn: String,
+    /// When, in UTC, as RFC 3339 (`2025-01-31T12:00:00Z`).
+    pub changed_at: String,
+    /// The policy id.
+    pub policy_id: String,
+    /// What kind of item was changed.
+    pub item_kind: ItemKind,
+    /// The item's current id (a product id or an offer type id).
+    pub item_id: String,
+    /// The value before the change.
+    pub old_value: PolicyValue,
+    /// The value after the change (may equal `old_value`: every accepted write is recorded).
+    pub new_value: PolicyValue,
+    /// The request's correlation id.
+    pub correlation_id: String,
+}

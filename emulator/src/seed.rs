@@ -1,16 +1,28 @@
-//! The data a new database starts with: one tenant, the `AllowSelfServicePurchase` policy, the
-//! products and offer types of the service's documentation, and the old product ids that current
-//! ones replaced.
+//! The data a new database starts with: two tenants with their users and roles, the app
+//! registrations that may ask for tokens, the `AllowSelfServicePurchase` policy, the products and
+//! offer types of the service's documentation, and the old product ids that current ones replaced.
 //!
 //! The store writes this only into an empty database, so changes survive restarts.
 
-use crate::model::PolicyValue;
+use crate::model::{PolicyValue, Role};
 
-/// The id of the tenant every request is served as, until tokens pick the tenant.
+/// The id of the first tenant, `contoso`.
 pub const DEFAULT_TENANT_ID: &str = "00000000-0000-0000-0000-0000000c0de1";
 
-/// The name of the default tenant.
+/// The name of the first tenant.
 pub const DEFAULT_TENANT_NAME: &str = "contoso";
+
+/// The id of the second tenant, `fabrikam`.
+pub const FABRIKAM_TENANT_ID: &str = "00000000-0000-0000-0000-0000000fab01";
+
+/// The application (client) id of the MSCommerce module, a public client.
+pub const MODULE_CLIENT_ID: &str = "3d5cffa9-04da-4657-8cab-c7f074657cad";
+
+/// The client id of the seeded confidential app registration (for app-only tokens).
+pub const APP_CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";
+
+/// The client secret of [`APP_CLIENT_ID`].
+pub const APP_CLIENT_SECRET: &str = "emulator-app-secret";
 
 /// The id of the self-service purchase policy.
 pub const ALLOW_SELF_SERVICE_PURCHASE: &str = "AllowSelfServicePurchase";
@@ -22,6 +34,36 @@ pub struct SeedTenant {
     pub id: &'static str,
     /// The tenant's name.
     pub name: &'static str,
+    /// The tenant's initial domain.
+    pub domain: &'static str,
+    /// The tenant's users.
+    pub users: &'static [SeedUser],
+}
+
+/// A user of the seed.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedUser {
+    /// The object id.
+    pub oid: &'static str,
+    /// The user principal name.
+    pub upn: &'static str,
+    /// The display name.
+    pub display_name: &'static str,
+    /// The directory roles.
+    pub roles: &'static [Role],
+}
+
+/// An app registration of the seed, usable in every tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedApp {
+    /// The application (client) id.
+    pub client_id: &'static str,
+    /// The display name.
+    pub display_name: &'static str,
+    /// The service principal's object id.
+    pub object_id: &'static str,
+    /// The client secret; `None` for a public client.
+    pub secret: Option<&'static str>,
 }
 
 /// A policy of the seed.
@@ -69,6 +111,8 @@ pub struct SeedOfferType {
 pub struct Seed {
     /// The tenants; each gets every policy, product and offer type.
     pub tenants: &'static [SeedTenant],
+    /// The app registrations.
+    pub apps: &'static [SeedApp],
     /// The policies.
     pub policies: &'static [SeedPolicy],
     /// The products.
@@ -83,10 +127,8 @@ pub struct Seed {
 
 /// The seed of a new database.
 pub const SEED: Seed = Seed {
-    tenants: &[SeedTenant {
-        id: DEFAULT_TENANT_ID,
-        name: DEFAULT_TENANT_NAME,
-    }],
+    tenants: TENANTS,
+    apps: APPS,
     policies: &[SeedPolicy {
         id: ALLOW_SELF_SERVICE_PURCHASE,
         description: "Controls whether users in your organization can make self-service \
@@ -98,6 +140,91 @@ pub const SEED: Seed = Seed {
     offer_types: OFFER_TYPES,
     initial_value: PolicyValue::Enabled,
 };
+
+const fn user(
+    oid: &'static str,
+    upn: &'static str,
+    display_name: &'static str,
+    roles: &'static [Role],
+) -> SeedUser {
+    SeedUser {
+        oid,
+        upn,
+        display_name,
+        roles,
+    }
+}
+
+/// The tenants, each with an administrator, a reader and (in contoso) a billing administrator
+/// and a user without an administrative role.
+const TENANTS: &[SeedTenant] = &[
+    SeedTenant {
+        id: DEFAULT_TENANT_ID,
+        name: DEFAULT_TENANT_NAME,
+        domain: "contoso.onmicrosoft.com",
+        users: &[
+            user(
+                "c0de1a00-0000-4000-8000-000000000001",
+                "admin@contoso.onmicrosoft.com",
+                "Contoso Administrator",
+                &[Role::GlobalAdministrator],
+            ),
+            user(
+                "c0de1a00-0000-4000-8000-000000000002",
+                "billing@contoso.onmicrosoft.com",
+                "Contoso Billing Administrator",
+                &[Role::BillingAdministrator],
+            ),
+            user(
+                "c0de1a00-0000-4000-8000-000000000003",
+                "reader@contoso.onmicrosoft.com",
+                "Contoso Reader",
+                &[Role::GlobalReader],
+            ),
+            user(
+                "c0de1a00-0000-4000-8000-000000000004",
+                "user@contoso.onmicrosoft.com",
+                "Contoso User",
+                &[],
+            ),
+        ],
+    },
+    SeedTenant {
+        id: FABRIKAM_TENANT_ID,
+        name: "fabrikam",
+        domain: "fabrikam.onmicrosoft.com",
+        users: &[
+            user(
+                "fab01a00-0000-4000-8000-000000000001",
+                "admin@fabrikam.onmicrosoft.com",
+                "Fabrikam Administrator",
+                &[Role::GlobalAdministrator],
+            ),
+            user(
+                "fab01a00-0000-4000-8000-000000000002",
+                "reader@fabrikam.onmicrosoft.com",
+                "Fabrikam Reader",
+                &[Role::GlobalReader],
+            ),
+        ],
+    },
+];
+
+/// The MSCommerce module (a public client) and a confidential app for app-only tokens.
+const APPS: &[SeedApp] = &[
+    SeedApp {
+        client_id: MODULE_CLIENT_ID,
+        display_name: "Microsoft Commerce PowerShell",
+        object_id: "5e7a1000-0000-4000-8000-000000000001",
+        secret: None,
+    },
+    SeedApp {
+        client_id: APP_CLIENT_ID,
+        display_name: "Emulator automation app",
+        object_id: "5e7a1000-0000-4000-8000-000000000002",
+        secret: Some(APP_CLIENT_SECRET),
+    },
+];
 
 const fn product(id: &'static str, name: &'static str, trial: bool) -> SeedProduct {
     SeedProduct {
@@ -174,6 +301,22 @@ const OFFER_TYPES: &[SeedOfferType] = &[
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn upns_are_unique_and_in_their_tenant_domain() {
+        let mut upns = HashSet::new();
+        for tenant in SEED.tenants {
+            for user in tenant.users {
+                assert!(upns.insert(user.upn.to_lowercase()), "{}", user.upn);
+                assert!(
+                    user.upn.ends_with(&format!("@{}", tenant.domain)),
+                    "{}",
+                    user.upn
+                );
+            }
+        }
+        assert_eq!(upns.len(), 6);
+    }
 
     #[test]
     fn every_alias_points_at_a_seeded_product_and_no_id_is_both() {

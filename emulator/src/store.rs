@@ -14,15 +14,50 @@ use std::time::Duration;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
-use crate::model::{OfferTypePolicy, Policy, PolicyValue, ProductPolicy, TenantId};
-use crate::seed::{Seed, SEED};
+use crate::clock;
+use crate::model::{
+    AuditEntry, ChangeContext, ItemKind, OfferTypePolicy, Policy, PolicyValue, ProductPolicy,
+    TenantId,
+};
+use crate::seed::{Seed, SeedTenant, SEED};
 
 /// The name of the database file inside the data directory.
 pub const DATABASE_FILE: &str = "emulator.db";
 
+mod grants;
+mod identity;
+
+pub use grants::{
+    AuthCode, DeviceCode, DeviceDecision, DevicePoll, DeviceStatus, NewAuthCode, NewDeviceCode,
+    NewRefreshToken, Redemption, RefreshGrant,
+};
+
+/// The files of the state in a data directory: the database and SQLite's WAL files.
+const STATE_FILES: [&str; 3] = [DATABASE_FILE, "emulator.db-wal", "emulator.db-shm"];
+
+/// Adds a migration's data to a database that an older emulator seeded.
+type Upgrade = fn(&Connection, &Seed) -> Result<(), StoreError>;
+
+/// A schema migration: its SQL, and the data it adds to a database that already held data.
+struct Migration {
+    sql: &'static str,
+    /// Run in the migration's transaction on a database that was seeded by an older emulator
+    /// (a new database gets the whole seed instead).
+    upgrade: Option<Upgrade>,
+}
+
 /// The migrations, in order; migration `n` (from 1) brings the schema to version `n`, which is
 /// kept in SQLite's `user_version`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        sql: include_str!("../migrations/0001_init.sql"),
+        upgrade: None,
+    },
+    Migration {
+        sql: include_str!("../migrations/0002_identity.sql"),
+        upgrade: Some(seed_identity_on_upgrade),
+    },
+];
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +90,35 @@ pub enum StoreError {
     /// A blocking database task panicked or was cancelled.
     #[error("a database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// A state file could not be deleted.
+    #[error("cannot delete {}", path.display())]
+    Delete {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The clock gave a time that cannot be written down.
+    #[error("the clock is out of range: {0}")]
+    Clock(#[from] clock::ClockError),
+}
+
+/// The result of setting a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetOutcome<T> {
+    /// There is no such item (for this tenant and policy); nothing changed.
+    NotFound,
+    /// The item does not take this value (`OnlyTrialsWithoutPaymentMethod` for a product without
+    /// such trials, or for an offer type); nothing changed. Holds the item as it is.
+    NotAllowed(T),
+    /// The value was set and the change recorded in the audit log.
+    Updated {
+        /// The item after the change.
+        item: T,
+        /// The value before the change.
+        old_value: PolicyValue,
+    },
 }
 
 /// The emulator's persistent state. Cloning is cheap: clones share one connection.
@@ -90,6 +154,22 @@ impl Store {
     /// The path of the database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Deletes the state in `data_dir` (the database, which holds the signing key too), so the
+    /// next [`Store::open`] seeds afresh. Other files in the directory are left alone. Stop any
+    /// emulator using the directory first. Returns the files deleted.
+    pub fn reset(data_dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+        let mut deleted = Vec::new();
+        for name in STATE_FILES {
+            let path = data_dir.join(name);
+            match fs::remove_file(&path) {
+                Ok(()) => deleted.push(path),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(source) => return Err(StoreError::Delete { path, source }),
+            }
+        }
+        Ok(deleted)
     }
 
     /// The policies of a tenant, by id.
@@ -167,31 +247,65 @@ impl Store {
     }
 
     /// Sets a tenant's value of a policy for one product (an old id sets the product that
-    /// replaced it) and returns the updated setting, or `None` when there is no such setting.
+    /// replaced it) and records the change in the audit log, in one transaction.
     ///
-    /// The caller checks that the value suits the product; the schema only refuses values that
-    /// are not policy values at all.
+    /// `OnlyTrialsWithoutPaymentMethod` is refused ([`SetOutcome::NotAllowed`]) for a product that
+    /// offers no trial without a payment method.
     pub async fn set_product_policy(
         &self,
         tenant: &TenantId,
         policy_id: &str,
         product_id: &str,
         value: PolicyValue,
-    ) -> Result<Option<ProductPolicy>, StoreError> {
-        let (tenant, policy_id, product_id) =
-            (tenant.clone(), policy_id.to_owned(), product_id.to_owned());
+        change: &ChangeContext,
+    ) -> Result<SetOutcome<ProductPolicy>, StoreError> {
+        let (tenant, policy_id, product_id, change) = (
+            tenant.clone(),
+            policy_id.to_owned(),
+            product_id.to_owned(),
+            change.clone(),
+        );
         self.with_conn(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(current) = select_product_policy(&tx, &tenant, &policy_id, &product_id)?
+            else {
+                return Ok(SetOutcome::NotFound);
+            };
+            if value == PolicyValue::OnlyTrialsWithoutPaymentMethod
+                && !current.trial_without_payment_method
+            {
+                return Ok(SetOutcome::NotAllowed(current));
+            }
             tx.execute(
                 "UPDATE product_policies SET policy_value = ?4
-                 WHERE tenant_id = ?1 AND policy_id = ?2
-                   AND product_id = COALESCE(
-                       (SELECT product_id FROM product_aliases WHERE old_id = ?3), ?3)",
-                params![tenant.as_str(), policy_id, product_id, value],
+                 WHERE tenant_id = ?1 AND policy_id = ?2 AND product_id = ?3",
+                params![
+                    tenant.as_str(),
+                    current.policy_id,
+                    current.product_id,
+                    value
+                ],
             )?;
-            let updated = select_product_policy(&tx, &tenant, &policy_id, &product_id)?;
+            let entry = AuditEntry {
+                tenant_id: tenant.clone(),
+                actor_upn: change.actor_upn,
+                changed_at: clock::rfc3339(clock::now_s())?,
+                policy_id: current.policy_id.clone(),
+                item_kind: ItemKind::Product,
+                item_id: current.product_id.clone(),
+                old_value: current.policy_value,
+                new_value: value,
+                correlation_id: change.correlation_id,
+            };
+            insert_audit_entry(&tx, &entry)?;
             tx.commit()?;
-            Ok(updated)
+            Ok(SetOutcome::Updated {
+                item: ProductPolicy {
+                    policy_value: value,
+                    ..current
+                },
+                old_value: entry.old_value,
+            })
         })
         .await
     }
@@ -236,31 +350,94 @@ impl Store {
         .await
     }
 
-    /// Sets a tenant's value of a policy for one offer type and returns the updated setting, or
-    /// `None` when there is no such setting. Offer types take only `Enabled` and `Disabled`; the
-    /// schema refuses anything else.
+    /// Sets a tenant's value of a policy for one offer type and records the change in the audit
+    /// log, in one transaction. Offer types take only `Enabled` and `Disabled`
+    /// ([`SetOutcome::NotAllowed`] otherwise).
     pub async fn set_offer_type_policy(
         &self,
         tenant: &TenantId,
         policy_id: &str,
         offer_type_id: &str,
         value: PolicyValue,
-    ) -> Result<Option<OfferTypePolicy>, StoreError> {
-        let (tenant, policy_id, offer_type_id) = (
+        change: &ChangeContext,
+    ) -> Result<SetOutcome<OfferTypePolicy>, StoreError> {
+        let (tenant, policy_id, offer_type_id, change) = (
             tenant.clone(),
             policy_id.to_owned(),
             offer_type_id.to_owned(),
+            change.clone(),
         );
         self.with_conn(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(current) = select_offer_type_policy(&tx, &tenant, &policy_id, &offer_type_id)?
+            else {
+                return Ok(SetOutcome::NotFound);
+            };
+            if value == PolicyValue::OnlyTrialsWithoutPaymentMethod {
+                return Ok(SetOutcome::NotAllowed(current));
+            }
             tx.execute(
                 "UPDATE offer_type_policies SET policy_value = ?4
                  WHERE tenant_id = ?1 AND policy_id = ?2 AND offer_type_id = ?3",
-                params![tenant.as_str(), policy_id, offer_type_id, value],
+                params![
+                    tenant.as_str(),
+                    current.policy_id,
+                    current.offer_type_id,
+                    value
+                ],
             )?;
-            let updated = select_offer_type_policy(&tx, &tenant, &policy_id, &offer_type_id)?;
+            let entry = AuditEntry {
+                tenant_id: tenant.clone(),
+                actor_upn: change.actor_upn,
+                changed_at: clock::rfc3339(clock::now_s())?,
+                policy_id: current.policy_id.clone(),
+                item_kind: ItemKind::OfferType,
+                item_id: current.offer_type_id.clone(),
+                old_value: current.policy_value,
+                new_value: value,
+                correlation_id: change.correlation_id,
+            };
+            insert_audit_entry(&tx, &entry)?;
             tx.commit()?;
-            Ok(updated)
+            Ok(SetOutcome::Updated {
+                item: OfferTypePolicy {
+                    policy_value: value,
+                    ..current
+                },
+                old_value: entry.old_value,
+            })
+        })
+        .await
+    }
+
+    /// The audit log, oldest change first: every tenant's, or one tenant's.
+    pub async fn audit_log(
+        &self,
+        tenant: Option<&TenantId>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let tenant = tenant.cloned();
+        self.with_conn(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT tenant_id, actor_upn, changed_at, policy_id, item_kind, item_id,
+                        old_value, new_value, correlation_id
+                 FROM audit_log
+                 WHERE ?1 IS NULL OR tenant_id = ?1
+                 ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![tenant.as_ref().map(TenantId::as_str)], |row| {
+                Ok(AuditEntry {
+                    tenant_id: TenantId::new(row.get::<_, String>(0)?),
+                    actor_upn: row.get(1)?,
+                    changed_at: row.get(2)?,
+                    policy_id: row.get(3)?,
+                    item_kind: row.get(4)?,
+                    item_id: row.get(5)?,
+                    old_value: row.get(6)?,
+                    new_value: row.get(7)?,
+                    correlation_id: row.get(8)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }
@@ -297,25 +474,38 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Applies the migrations the database has not had yet, each in its own transaction.
+/// Applies the migrations the database has not had yet, each in its own transaction (which also
+/// reads the version, so two processes opening one new database do not both migrate it).
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let applied = usize::try_from(found)
-        .map_err(|_| StoreError::Corrupt(format!("negative schema version {found}")))?;
-    if applied > MIGRATIONS.len() {
-        return Err(StoreError::NewerSchema {
-            found,
-            supported: MIGRATIONS.len(),
-        });
-    }
-    for (version, sql) in (1_i64..).zip(MIGRATIONS).skip(applied) {
+    loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(sql)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let applied = usize::try_from(found)
+            .map_err(|_| StoreError::Corrupt(format!("negative schema version {found}")))?;
+        if applied > MIGRATIONS.len() {
+            return Err(StoreError::NewerSchema {
+                found,
+                supported: MIGRATIONS.len(),
+            });
+        }
+        let Some(migration) = MIGRATIONS.get(applied) else {
+            return Ok(());
+        };
+        tx.execute_batch(migration.sql)?;
+        if let Some(upgrade) = migration.upgrade {
+            let seeded: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM tenants)", [], |row| {
+                    row.get(0)
+                })?;
+            if seeded {
+                upgrade(&tx, &SEED)?;
+            }
+        }
+        let version = found + 1;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, "applied a database migration");
     }
-    Ok(())
 }
 
 /// Writes `seed` when the database has neither a tenant nor a policy; says whether it did.
@@ -353,30 +543,112 @@ fn seed_if_empty(conn: &mut Connection, seed: &Seed) -> Result<bool, StoreError>
         for offer_type in seed.offer_types {
             stmt.execute(params![offer_type.id, offer_type.name])?;
         }
-
-        let mut add_tenant = tx.prepare("INSERT INTO tenants (id, name) VALUES (?1, ?2)")?;
-        let mut add_policy = tx.prepare(
-            "INSERT INTO tenant_policies (tenant_id, policy_id, default_value) VALUES (?1, ?2, ?3)",
-        )?;
-        let mut add_products = tx.prepare(
-            "INSERT INTO product_policies (tenant_id, policy_id, product_id, policy_value)
-             SELECT ?1, ?2, id, ?3 FROM products",
-        )?;
-        let mut add_offer_types = tx.prepare(
-            "INSERT INTO offer_type_policies (tenant_id, policy_id, offer_type_id, policy_value)
-             SELECT ?1, ?2, id, ?3 FROM offer_types",
-        )?;
         for tenant in seed.tenants {
-            add_tenant.execute(params![tenant.id, tenant.name])?;
-            for policy in seed.policies {
-                add_policy.execute(params![tenant.id, policy.id, policy.default_value])?;
-                add_products.execute(params![tenant.id, policy.id, seed.initial_value])?;
-                add_offer_types.execute(params![tenant.id, policy.id, seed.initial_value])?;
-            }
+            seed_tenant_state(&tx, seed, tenant)?;
         }
+        seed_identity(&tx, seed)?;
     }
     tx.commit()?;
     Ok(true)
+}
+
+/// Adds a tenant with every policy, product and offer type at the seed's values.
+fn seed_tenant_state(
+    conn: &Connection,
+    seed: &Seed,
+    tenant: &SeedTenant,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO tenants (id, name) VALUES (?1, ?2)",
+        params![tenant.id, tenant.name],
+    )?;
+    let mut add_policy = conn.prepare_cached(
+        "INSERT INTO tenant_policies (tenant_id, policy_id, default_value) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut add_products = conn.prepare_cached(
+        "INSERT INTO product_policies (tenant_id, policy_id, product_id, policy_value)
+         SELECT ?1, ?2, id, ?3 FROM products",
+    )?;
+    let mut add_offer_types = conn.prepare_cached(
+        "INSERT INTO offer_type_policies (tenant_id, policy_id, offer_type_id, policy_value)
+         SELECT ?1, ?2, id, ?3 FROM offer_types",
+    )?;
+    for policy in seed.policies {
+        add_policy.execute(params![tenant.id, policy.id, policy.default_value])?;
+        add_products.execute(params![tenant.id, policy.id, seed.initial_value])?;
+        add_offer_types.execute(params![tenant.id, policy.id, seed.initial_value])?;
+    }
+    Ok(())
+}
+
+/// Adds the seed's domains, users, roles and app registrations (schema version 2).
+fn seed_identity(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
+    let mut add_domain =
+        conn.prepare_cached("INSERT INTO tenant_domains (domain, tenant_id) VALUES (?1, ?2)")?;
+    let mut add_user = conn.prepare_cached(
+        "INSERT INTO users (oid, tenant_id, upn, display_name) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut add_role =
+        conn.prepare_cached("INSERT INTO user_roles (user_oid, role_template_id) VALUES (?1, ?2)")?;
+    for tenant in seed.tenants {
+        add_domain.execute(params![tenant.domain, tenant.id])?;
+        for user in tenant.users {
+            add_user.execute(params![user.oid, tenant.id, user.upn, user.display_name])?;
+            for role in user.roles {
+                add_role.execute(params![user.oid, role.template_id()])?;
+            }
+        }
+    }
+    let mut add_app = conn.prepare_cached(
+        "INSERT INTO app_registrations (client_id, display_name, object_id, secret_sha256)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for app in seed.apps {
+        let secret = app.secret.map(crate::secrets::sha256_hex);
+        add_app.execute(params![
+            app.client_id,
+            app.display_name,
+            app.object_id,
+            secret
+        ])?;
+    }
+    Ok(())
+}
+
+/// Migration 2 on a database seeded by an older emulator: adds the seed's tenants it lacks (with
+/// their policy state), then the domains, users, roles and app registrations.
+fn seed_identity_on_upgrade(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
+    for tenant in seed.tenants {
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?1)",
+            params![tenant.id],
+            |row| row.get(0),
+        )?;
+        if !exists {
+            seed_tenant_state(conn, seed, tenant)?;
+        }
+    }
+    seed_identity(conn, seed)
+}
+
+fn insert_audit_entry(conn: &Connection, entry: &AuditEntry) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log (tenant_id, actor_upn, changed_at, policy_id, item_kind, item_id,
+                                old_value, new_value, correlation_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        entry.tenant_id.as_str(),
+        entry.actor_upn,
+        entry.changed_at,
+        entry.policy_id,
+        entry.item_kind.as_str(),
+        entry.item_id,
+        entry.old_value,
+        entry.new_value,
+        entry.correlation_id,
+    ])?;
+    Ok(())
 }
 
 fn select_product_policy(
@@ -456,6 +728,18 @@ impl ToSql for PolicyValue {
     }
 }
 
+impl FromSql for ItemKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value.as_str()? {
+            "product" => Ok(Self::Product),
+            "offerType" => Ok(Self::OfferType),
+            other => Err(FromSqlError::Other(
+                format!("'{other}' is not an item kind").into(),
+            )),
+        }
+    }
+}
+
 impl FromSql for PolicyValue {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         value
@@ -482,7 +766,54 @@ mod tests {
         let tenants: i64 = conn
             .query_row("SELECT COUNT(*) FROM tenants", [], |row| row.get(0))
             .unwrap();
-        assert_eq!(tenants, 1);
+        assert_eq!(tenants, 2);
+    }
+
+    #[tokio::test]
+    async fn a_version_1_database_gains_the_second_tenant_and_the_users() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // What the first emulator wrote: schema 1, contoso only, one product changed.
+            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+            conn.execute_batch(
+                "INSERT INTO policies VALUES ('AllowSelfServicePurchase', 'd');
+                 INSERT INTO products VALUES ('CFQ7TTC0LH3L', 'Power Automate per user', 0);
+                 INSERT INTO offer_types VALUES ('SaaS', 'Software as a Service');
+                 INSERT INTO tenants VALUES ('00000000-0000-0000-0000-0000000c0de1', 'contoso');
+                 INSERT INTO tenant_policies VALUES
+                     ('00000000-0000-0000-0000-0000000c0de1', 'AllowSelfServicePurchase', 'Enabled');
+                 INSERT INTO product_policies VALUES ('00000000-0000-0000-0000-0000000c0de1',
+                     'AllowSelfServicePurchase', 'CFQ7TTC0LH3L', 'Disabled');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let contoso = TenantId::new(crate::seed::DEFAULT_TENANT_ID);
+        let kept = store
+            .product_policy(&contoso, "AllowSelfServicePurchase", "CFQ7TTC0LH3L")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.policy_value, PolicyValue::Disabled);
+        let fabrikam = store.find_tenant("fabrikam.onmicrosoft.com").await.unwrap();
+        assert!(fabrikam.is_some());
+        assert_eq!(store.users(None).await.unwrap().len(), 6);
+    }
+
+    #[test]
+    fn reset_deletes_the_database_only() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        std::fs::write(dir.path().join("notes.txt"), "keep").unwrap();
+        let deleted = Store::reset(dir.path()).unwrap();
+        assert!(
+            deleted.contains(&dir.path().join(DATABASE_FILE)),
+            "{deleted:?}"
+        );
+        assert!(!dir.path().join(DATABASE_FILE).exists());
+        assert!(dir.path().join("notes.txt").exists());
     }
 
     #[test]

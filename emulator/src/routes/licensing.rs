@@ -8,19 +8,27 @@
 //! | `GET /policies/{policyId}/products?scope=OfferType` | `{"items":[offer type item]}` |
 //! | `GET /policies/{policyId}/products/{productId}` | `product item` |
 //! | `GET /policies/{policyId}/offerTypes/{offerType}` | `offer type item` |
+//! | `PUT /policies/{policyId}/products/{productId}` `{"policyValue": "..."}` | `product item` |
+//! | `PUT /policies/{policyId}/offerTypes/{offerType}` `{"policyValue": "..."}` | `offer type item` |
 //!
-//! Ids are matched ignoring case; an old product id serves the product that replaced it.
+//! Ids are matched ignoring case; an old product id serves (and sets) the product that replaced
+//! it. Values are matched ignoring case too and answered as the service spells them.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{ApiPath, ApiQuery};
 use crate::error::ApiError;
-use crate::model::{OfferTypePolicy, Policy, ProductPolicy, TenantId};
-use crate::store::Store;
+use crate::middleware::{self, Caller};
+use crate::model::{ChangeContext, OfferTypePolicy, Policy, PolicyValue, ProductPolicy, TenantId};
+use crate::store::{SetOutcome, Store};
 use crate::AppState;
 
 /// The routes of this area, relative to `/v1.0`.
@@ -31,11 +39,11 @@ pub fn router() -> Router<AppState> {
         .route("/policies/{policy_id}/products", get(list_product_policies))
         .route(
             "/policies/{policy_id}/products/{product_id}",
-            get(get_product_policy),
+            get(get_product_policy).put(put_product_policy),
         )
         .route(
             "/policies/{policy_id}/offerTypes/{offer_type}",
-            get(get_offer_type_policy),
+            get(get_offer_type_policy).put(put_offer_type_policy),
         )
 }
 
@@ -209,6 +217,129 @@ async fn get_offer_type_policy(
     Ok(Json(item.into()))
 }
 
+async fn put_product_policy(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    ApiPath((policy_id, product_id)): ApiPath<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ProductItem>, ApiError> {
+    caller.require_write()?;
+    let value = policy_value_of(&headers, body)?;
+    let store = state.store();
+    let policy = find_policy(store, &caller.tenant, &policy_id).await?;
+    let change = change_context(&caller, &headers);
+    match store
+        .set_product_policy(&caller.tenant, &policy.id, &product_id, value, &change)
+        .await?
+    {
+        SetOutcome::Updated { item, old_value } => {
+            tracing::info!(
+                product = %item.product_id, from = %old_value, to = %value, by = %caller.upn,
+                "product policy set"
+            );
+            Ok(Json(item.into()))
+        }
+        SetOutcome::NotFound => Err(ApiError::NotFound(format!(
+            "Product '{product_id}' was not found."
+        ))),
+        SetOutcome::NotAllowed(item) => Err(ApiError::BadRequest(format!(
+            "The product '{}' ({}) does not offer a trial without a payment method, so its \
+             policy value cannot be {value}.",
+            item.product_id, item.product_name
+        ))),
+    }
+}
+
+async fn put_offer_type_policy(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    ApiPath((policy_id, offer_type)): ApiPath<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<OfferTypeItem>, ApiError> {
+    caller.require_write()?;
+    let value = policy_value_of(&headers, body)?;
+    let store = state.store();
+    let policy = find_policy(store, &caller.tenant, &policy_id).await?;
+    let change = change_context(&caller, &headers);
+    match store
+        .set_offer_type_policy(&caller.tenant, &policy.id, &offer_type, value, &change)
+        .await?
+    {
+        SetOutcome::Updated { item, old_value } => {
+            tracing::info!(
+                offer_type = %item.offer_type_id, from = %old_value, to = %value, by = %caller.upn,
+                "offer type policy set"
+            );
+            Ok(Json(item.into()))
+        }
+        SetOutcome::NotFound => Err(ApiError::NotFound(format!(
+            "Offer type '{offer_type}' was not found."
+        ))),
+        SetOutcome::NotAllowed(item) => Err(ApiError::BadRequest(format!(
+            "The offer type '{}' takes only Enabled or Disabled, not {value}.",
+            item.offer_type_id
+        ))),
+    }
+}
+
+/// The reason of every 400 for a body that is not `{"policyValue": "<string>"}`.
+const BODY_SHAPE: &str = "The request body must be the JSON object {\"policyValue\": \"<value>\"}.";
+
+/// The value of a write's body: a JSON object (declared `application/json`) whose only property
+/// is `policyValue` (name matched ignoring case, as the service's JSON binding does), a string
+/// naming a [`PolicyValue`] in any case.
+fn policy_value_of(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<PolicyValue, ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::BadRequest(
+            "The request body must be JSON (Content-Type: application/json).".to_owned(),
+        ));
+    }
+    let body = body.map_err(|rejection| {
+        tracing::debug!(%rejection, "unreadable body");
+        ApiError::BadRequest(BODY_SHAPE.to_owned())
+    })?;
+    let bad_shape = || ApiError::BadRequest(BODY_SHAPE.to_owned());
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return Err(bad_shape());
+    };
+    if let Some(extra) = fields
+        .keys()
+        .find(|name| !name.eq_ignore_ascii_case("policyValue"))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "The request body has an unexpected property '{extra}'; it takes only 'policyValue'."
+        )));
+    }
+    let mut values = fields.values();
+    let (Some(Value::String(value)), None) = (values.next(), values.next()) else {
+        return Err(bad_shape());
+    };
+    value.parse().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "'{value}' is not a policy value: use Enabled, Disabled or \
+             OnlyTrialsWithoutPaymentMethod."
+        ))
+    })
+}
+
+/// Who changes what, for the audit log.
+fn change_context(caller: &Caller, headers: &HeaderMap) -> ChangeContext {
+    ChangeContext {
+        actor_upn: caller.upn.clone(),
+        correlation_id: middleware::correlation_id_of(headers),
+    }
+}
+
 /// The tenant's policy `policy_id`, or the service's 404.
 async fn find_policy(
     store: &Store,
@@ -224,6 +355,50 @@ async fn find_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn value_of(content_type: &str, body: &str) -> Result<PolicyValue, String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        policy_value_of(&headers, Ok(Bytes::from(body.to_owned()))).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn policy_value_is_read_ignoring_case() {
+        let json = "application/json; charset=utf-8";
+        assert_eq!(
+            value_of(json, r#"{"policyValue":"disabled"}"#),
+            Ok(PolicyValue::Disabled)
+        );
+        assert_eq!(
+            value_of(json, r#"{"PolicyValue":"ONLYTRIALSWITHOUTPAYMENTMETHOD"}"#),
+            Ok(PolicyValue::OnlyTrialsWithoutPaymentMethod)
+        );
+    }
+
+    #[test]
+    fn body_that_is_not_one_policy_value_string_is_refused() {
+        let json = "application/json";
+        for body in [
+            "",
+            "null",
+            "[]",
+            "{}",
+            r#"{"policyValue":1}"#,
+            r#"{"policyValue":"Enabled"} junk"#,
+            r#"{"policyValue":"Enabled","PolicyValue":"Disabled"}"#,
+        ] {
+            assert_eq!(value_of(json, body).unwrap_err(), BODY_SHAPE, "{body}");
+        }
+        assert!(value_of(json, r#"{"policyValue":"Enabled","x":1}"#)
+            .unwrap_err()
+            .contains("'x'"));
+        assert!(value_of(json, r#"{"policyValue":" Enabled"}"#)
+            .unwrap_err()
+            .contains("is not a policy value"));
+        assert!(value_of("text/plain", r#"{"policyValue":"Enabled"}"#)
+            .unwrap_err()
+            .contains("Content-Type"));
+    }
 
     #[test]
     fn scope_is_parsed_ignoring_case() {

@@ -8,6 +8,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
+pub mod admin;
+pub mod authority;
 pub mod licensing;
 
 /// Like axum's [`Path`], but a bad path is an [`ApiError`] (a JSON 400).
