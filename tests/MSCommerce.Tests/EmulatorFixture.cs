@@ -16,8 +16,11 @@ public sealed class EmulatorFixture : IDisposable
 {
     public const string EmulatorVariable = "MSCOMMERCE_EMULATOR";
 
-    /// <summary>Any bearer token will do: the emulator checks only that there is one.</summary>
-    public const string Token = "live-test-token";
+    /// <summary>The seeded tenant the live tests act on, and its users by role.</summary>
+    public const string Tenant = "contoso.onmicrosoft.com";
+    public const string Admin = "admin@contoso.onmicrosoft.com";
+    public const string Reader = "reader@contoso.onmicrosoft.com";
+    public const string NoRole = "user@contoso.onmicrosoft.com";
 
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
 
@@ -26,11 +29,13 @@ public sealed class EmulatorFixture : IDisposable
     private readonly StringBuilder emulatorErrors = new();
     private readonly string? problem;
     private readonly CoreClient? client;
+    private readonly string? emulatorPath;
+    private readonly Dictionary<string, string> tokens = new();
 
     public EmulatorFixture()
     {
         var nativeDirectory = Environment.GetEnvironmentVariable(NativeLibraryLoader.DirectoryOverrideVariable);
-        var emulatorPath = Environment.GetEnvironmentVariable(EmulatorVariable);
+        emulatorPath = Environment.GetEnvironmentVariable(EmulatorVariable);
         if (string.IsNullOrEmpty(nativeDirectory) || string.IsNullOrEmpty(emulatorPath))
         {
             problem = $"The live tests need {NativeLibraryLoader.DirectoryOverrideVariable} (the folder holding the native library) and " +
@@ -48,6 +53,45 @@ public sealed class EmulatorFixture : IDisposable
         catch (Exception e)
         {
             problem = $"The live test fixture could not start (emulator '{emulatorPath}', native folder '{nativeDirectory}'): {e}\nEmulator stderr:\n{Errors}";
+        }
+    }
+
+    /// <summary>A token of the tenant's global administrator.</summary>
+    public string Token => TokenFor(Admin);
+
+    /// <summary>
+    /// A valid access token for <paramref name="upn"/>, minted by the emulator's <c>token</c>
+    /// command from the running emulator's data folder (the last line it prints).
+    /// </summary>
+    public string TokenFor(string upn)
+    {
+        _ = Client; // fails the test with the fixture's problem, if any
+        lock (tokens)
+        {
+            if (tokens.TryGetValue(upn, out var cached))
+            {
+                return cached;
+            }
+
+            var start = new ProcessStartInfo(emulatorPath!)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var argument in new[] { "token", "--tenant", Tenant, "--user", upn, "--data", dataDirectory! })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEnd();
+            var errors = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"the emulator's token command failed for {upn}: {errors}");
+            var token = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Trim();
+            tokens[upn] = token;
+            return token;
         }
     }
 

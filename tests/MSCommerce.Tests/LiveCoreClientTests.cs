@@ -22,7 +22,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
     [Fact]
     public void Policies_include_AllowSelfServicePurchase_with_its_description_and_default_value()
     {
-        var policies = emulator.Client.GetPolicies(EmulatorFixture.Token);
+        var policies = emulator.Client.GetPolicies(emulator.Token);
 
         var policy = Assert.Single(policies, p => p.PolicyId == PolicyId);
         Assert.False(string.IsNullOrWhiteSpace(policy.Description));
@@ -32,7 +32,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
     [Fact]
     public void One_policy_is_returned_by_its_id()
     {
-        var policy = emulator.Client.GetPolicy(PolicyId, EmulatorFixture.Token);
+        var policy = emulator.Client.GetPolicy(PolicyId, emulator.Token);
 
         Assert.Equal(PolicyId, policy.PolicyId);
     }
@@ -42,7 +42,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
     {
         const string unknown = "NoSuchPolicy";
 
-        var error = Assert.Throws<MSCommerceException>(() => emulator.Client.GetPolicy(unknown, EmulatorFixture.Token));
+        var error = Assert.Throws<MSCommerceException>(() => emulator.Client.GetPolicy(unknown, emulator.Token));
 
         Assert.Equal(("NotFound", "ObjectNotFound", unknown, false), (error.Code, error.Category, error.Target, error.Terminating));
     }
@@ -58,7 +58,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
     [Fact]
     public void Products_map_to_ProductPolicy_objects_with_every_property_set()
     {
-        var items = emulator.Client.GetProductPolicies(PolicyId, scope: null, EmulatorFixture.Token);
+        var items = emulator.Client.GetProductPolicies(PolicyId, scope: null, emulator.Token);
 
         Assert.NotEmpty(items);
         Assert.All(items, item =>
@@ -75,7 +75,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
     [InlineData("getProductPolicies", "OfferType", typeof(ScopePolicy))]
     public void Wire_items_have_no_property_the_model_lacks(string op, string? scope, Type model)
     {
-        var request = op == "getPolicies" ? CoreRequest.GetPolicies(EmulatorFixture.Token) : CoreRequest.GetProductPolicies(PolicyId, scope, EmulatorFixture.Token);
+        var request = op == "getPolicies" ? CoreRequest.GetPolicies(emulator.Token) : CoreRequest.GetProductPolicies(PolicyId, scope, emulator.Token);
 
         var json = emulator.Client.InvokeJson(request, CancellationToken.None, sink: null, out var status);
 
@@ -97,7 +97,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
 
-        var error = Assert.Throws<MSCommerceException>(() => emulator.Client.GetPolicies(EmulatorFixture.Token, cancelled.Token));
+        var error = Assert.Throws<MSCommerceException>(() => emulator.Client.GetPolicies(emulator.Token, cancelled.Token));
 
         Assert.Equal("Cancelled", error.Code);
     }
@@ -111,7 +111,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
         using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
 
-        var error = Assert.Throws<MSCommerceException>(() => client.GetPolicies(EmulatorFixture.Token, stop.Token));
+        var error = Assert.Throws<MSCommerceException>(() => client.GetPolicies(emulator.Token, stop.Token));
 
         Assert.Equal(("Cancelled", true), (error.Code, clock.Elapsed < TimeSpan.FromSeconds(10)));
     }
@@ -124,7 +124,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
         using var client = CoreClient.Create(serviceUri);
         var clock = Stopwatch.StartNew();
 
-        var error = Assert.Throws<OperationCanceledException>(() => client.GetPolicies(EmulatorFixture.Token, CancellationToken.None, new ThrowingSink()));
+        var error = Assert.Throws<OperationCanceledException>(() => client.GetPolicies(emulator.Token, CancellationToken.None, new ThrowingSink()));
 
         Assert.Equal(("the pipeline is stopping", true), (error.Message, clock.Elapsed < TimeSpan.FromSeconds(10)));
     }
@@ -134,7 +134,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
     {
         var sink = new ThreadRecordingSink();
 
-        emulator.Client.GetPolicies(EmulatorFixture.Token, CancellationToken.None, sink);
+        emulator.Client.GetPolicies(emulator.Token, CancellationToken.None, sink);
 
         Assert.NotEmpty(sink.Threads);
         Assert.All(sink.Threads, id => Assert.Equal(Environment.CurrentManagedThreadId, id));
@@ -153,7 +153,7 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
     {
         _ = emulator.Client;
 
-        Assert.True(Probe(new { serviceUri = emulator.ServiceUri, token = EmulatorFixture.Token }) >= 1);
+        Assert.True(Probe(new { serviceUri = emulator.ServiceUri, token = emulator.Token }) >= 1);
     }
 
     [Fact]

@@ -28,9 +28,24 @@ function Start-TestEmulator {
     $ready = $read.Result | ConvertFrom-Json
     [pscustomobject]@{
         Process    = $process
+        Path       = $Path
         DataPath   = $data
         ServiceUri = $ready.serviceUri
     }
+}
+
+function New-TestToken {
+    <# A valid access token for a seeded user, from the emulator's `token` command (its last line). #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] $Emulator,
+        [string] $User = 'admin@contoso.onmicrosoft.com',
+        [string] $Tenant = 'contoso.onmicrosoft.com'
+    )
+    $lines = & $Emulator.Path token --tenant $Tenant --user $User --data $Emulator.DataPath
+    if ($LASTEXITCODE -ne 0) { throw "The emulator's token command failed for $User (exit code $LASTEXITCODE)." }
+    @($lines)[-1].Trim()
 }
 
 function Stop-TestEmulator {
@@ -43,4 +58,4 @@ function Stop-TestEmulator {
     Remove-Item -LiteralPath $Emulator.DataPath -Recurse -Force -ErrorAction SilentlyContinue
 }
 
-Export-ModuleMember -Function Start-TestEmulator, Stop-TestEmulator
+Export-ModuleMember -Function Start-TestEmulator, Stop-TestEmulator, New-TestToken

@@ -13,8 +13,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath -Force
 
-# The emulator accepts any bearer token until it has a sign-in authority of its own.
-$token = 'emulator-demo'
+# A token the build minted from the emulator for its global administrator.
+$token = $env:MSCOMMERCE_TOKEN
 
 Write-Host "`nGet-MSCommercePolicy -PolicyId AllowSelfServicePurchase" -ForegroundColor Cyan
 Get-MSCommercePolicy -PolicyId AllowSelfServicePurchase -Token $token | Format-List | Out-Host

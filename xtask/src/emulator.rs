@@ -9,6 +9,7 @@ use std::time::Duration;
 /// A running emulator.
 pub struct Emulator {
     child: Child,
+    binary: PathBuf,
     data: PathBuf,
     /// Where its licensing API listens.
     pub service_uri: String,
@@ -43,6 +44,7 @@ impl Emulator {
         });
         let mut emulator = Emulator {
             child,
+            binary: binary.to_path_buf(),
             data,
             service_uri: String::new(),
         };
@@ -61,6 +63,26 @@ impl Emulator {
             .ok_or_else(|| format!("the emulator's ready line has no serviceUri: {line}"))?
             .to_owned();
         Ok(emulator)
+    }
+
+    /// An access token for `user` of `tenant`, minted by the emulator's `token` command from the
+    /// same data folder (the last line of its output).
+    pub fn token(&self, tenant: &str, user: &str) -> Result<String, String> {
+        let output = Command::new(&self.binary)
+            .args(["token", "--tenant", tenant, "--user", user, "--data"])
+            .arg(&self.data)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("run the emulator's token command: {e}"))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        match text.lines().last().map(str::trim) {
+            Some(token) if output.status.success() && !token.is_empty() => Ok(token.to_owned()),
+            _ => Err(format!(
+                "the emulator's token command failed ({})",
+                output.status
+            )),
+        }
     }
 
     fn log(&self) -> PathBuf {

@@ -90,7 +90,14 @@ pub fn build(root: &Path) -> Result<Module, String> {
     // Get-Help reads MAML for binary cmdlets; it is generated from the cmdlets' doc comments.
     let help = shim_out.join("en-US").join("MSCommerce.dll-Help.xml");
     run(Step::new("dotnet", root)
-        .args(["run", "--project", "tools/MSCommerce.HelpGen", "-c", "Release", "--"])
+        .args([
+            "run",
+            "--project",
+            "tools/MSCommerce.HelpGen",
+            "-c",
+            "Release",
+            "--",
+        ])
         .arg(shim_out.join("MSCommerce.dll"))
         .arg(shim_out.join("MSCommerce.xml"))
         .arg(&help))?;

@@ -145,17 +145,24 @@ fn test(root: &Path) -> Result<(), String> {
     }
 }
 
+/// The emulator's seeded default tenant and its global administrator.
+const DEMO_TENANT: &str = "contoso.onmicrosoft.com";
+const DEMO_USER: &str = "admin@contoso.onmicrosoft.com";
+
 /// Builds, starts the emulator, shows the policy and the products, stops the emulator.
 fn demo(root: &Path) -> Result<(), String> {
     let module = layout::build(root)?;
     let emulator = emulator::Emulator::start(&layout::emulator_binary(root))?;
     println!("emulator listening on {}", emulator.service_uri);
+    // The demo signs in as the seeded global administrator of the default tenant.
+    let token = emulator.token(DEMO_TENANT, DEMO_USER)?;
     match powershell::find(root) {
         Some(pwsh) => run(pwsh
             .script(root, "tests/powershell/demo.ps1")
             .arg("-ModulePath")
             .arg(module.manifest())
-            .env("MSCOMMERCE_SERVICE_URI", &emulator.service_uri)),
+            .env("MSCOMMERCE_SERVICE_URI", &emulator.service_uri)
+            .env("MSCOMMERCE_TOKEN", &token)),
         None => {
             println!("{}", powershell::NOT_FOUND);
             println!("showing the same objects through the module's managed client instead:\n");
@@ -169,7 +176,8 @@ fn demo(root: &Path) -> Result<(), String> {
                     "--",
                 ])
                 .arg(&emulator.service_uri)
-                .env("MSCOMMERCE_NATIVE_DIR", module.native_dir()))
+                .env("MSCOMMERCE_NATIVE_DIR", module.native_dir())
+                .env("MSCOMMERCE_TOKEN", &token))
         }
     }
 }

@@ -21,7 +21,7 @@ fn required_env(name: &str) -> PathBuf {
 struct Emulator {
     child: Child,
     service_uri: String,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 impl Emulator {
@@ -43,8 +43,37 @@ impl Emulator {
         Emulator {
             child,
             service_uri,
-            _data: data,
+            data,
         }
+    }
+}
+
+impl Emulator {
+    /// A token for the seeded global administrator, from the emulator's `token` command.
+    fn admin_token(&self) -> String {
+        let output = Command::new(required_env("MSCOMMERCE_EMULATOR"))
+            .args([
+                "token",
+                "--tenant",
+                "contoso.onmicrosoft.com",
+                "--user",
+                "admin@contoso.onmicrosoft.com",
+                "--data",
+            ])
+            .arg(self.data.path())
+            .output()
+            .expect("run the token command");
+        assert!(
+            output.status.success(),
+            "token command failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .expect("a token line")
+            .trim()
+            .to_owned()
     }
 }
 
@@ -133,8 +162,9 @@ fn managed_side_fetches_policies_through_the_native_core() {
         )
         .expect("HostProbe.Probe");
 
-    let args = serde_json::json!({ "serviceUri": emulator.service_uri, "token": "interop-test" })
-        .to_string();
+    let args =
+        serde_json::json!({ "serviceUri": emulator.service_uri, "token": emulator.admin_token() })
+            .to_string();
     let policies = unsafe { probe(args.as_ptr().cast(), args.len() as i32) };
     assert_eq!(
         policies, 1,
