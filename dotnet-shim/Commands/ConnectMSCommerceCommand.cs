@@ -18,6 +18,12 @@ namespace MSCommerce.Commands
     /// </example>
     /// <example>
     /// <code>
+    /// Connect-MSCommerce -DeviceCode -TenantId contoso.onmicrosoft.com
+    /// </code>
+    /// <para>Signs in from any platform, even over SSH: open the URL it shows on any device, enter the code, and sign in with a global or billing administrator account.</para>
+    /// </example>
+    /// <example>
+    /// <code>
     /// Connect-MSCommerce -AccessToken $token -ServiceUri http://127.0.0.1:5000
     /// </code>
     /// <para>Connects to a local emulator of the service, for dry runs.</para>
@@ -32,6 +38,9 @@ namespace MSCommerce.Commands
         /// <summary>A token obtained elsewhere.</summary>
         public const string AccessTokenSet = "AccessToken";
 
+        /// <summary>Device code sign-in: any device with a browser.</summary>
+        public const string DeviceCodeSet = "DeviceCode";
+
         /// <summary>The original module's client id.</summary>
         public const string DefaultClientId = "3d5cffa9-04da-4657-8cab-c7f074657cad";
 
@@ -39,6 +48,8 @@ namespace MSCommerce.Commands
         /// <para type="description">The public client (application) id to sign in with.</para>
         /// </summary>
         [Parameter(Position = 0, ParameterSetName = InteractiveSet)]
+        [Parameter(ParameterSetName = DeviceCodeSet)]
+        [ValidateNotNullOrEmpty]
         public string ClientId { get; set; } = DefaultClientId;
 
         /// <summary>
@@ -61,10 +72,32 @@ namespace MSCommerce.Commands
         public object AccessToken { get; set; } = string.Empty;
 
         /// <summary>
+        /// <para type="description">Signs in with a device code: shows a URL and a code to enter there from any device with a browser, then waits until you have signed in (Ctrl+C stops waiting). Works on every platform and over SSH.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = DeviceCodeSet)]
+        [Alias("UseDeviceAuthentication")]
+        public SwitchParameter DeviceCode { get; set; }
+
+        /// <summary>
+        /// <para type="description">The tenant to sign in to: its id or a domain such as contoso.onmicrosoft.com. Default: organizations (the account's own tenant).</para>
+        /// </summary>
+        [Parameter(ParameterSetName = DeviceCodeSet)]
+        [ValidateNotNullOrEmpty]
+        public string? TenantId { get; set; }
+
+        /// <summary>
+        /// <para type="description">The sign-in authority. Default: $env:MSCOMMERCE_AUTHORITY_URI, then https://login.microsoftonline.com.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = DeviceCodeSet)]
+        [ValidateNotNullOrEmpty]
+        public string? AuthorityUri { get; set; }
+
+        /// <summary>
         /// <para type="description">The licensing service to connect to. Default: $env:MSCOMMERCE_SERVICE_URI, then https://licensing.m365.microsoft.com.</para>
         /// </summary>
         [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = AccessTokenSet)]
+        [Parameter(ParameterSetName = DeviceCodeSet)]
         [ValidateNotNullOrEmpty]
         public string? ServiceUri { get; set; }
 
@@ -86,6 +119,12 @@ namespace MSCommerce.Commands
                 return;
             }
 
+            if (ParameterSetName == DeviceCodeSet)
+            {
+                ConnectWithDeviceCode();
+                return;
+            }
+
             string token;
             try
             {
@@ -99,7 +138,7 @@ namespace MSCommerce.Commands
 
             try
             {
-                MSCommerceSession.Connect(ServiceUri ?? MSCommerceSession.ServiceUri, token);
+                MSCommerceSession.Replace(CoreClient.Create(ServiceUri ?? MSCommerceSession.ServiceUri, token));
             }
             catch (MSCommerceException e)
             {
@@ -108,6 +147,32 @@ namespace MSCommerce.Commands
                 return;
             }
 
+            WriteHostLine("Connection established successfully");
+        }
+
+        private void ConnectWithDeviceCode()
+        {
+            CoreClient client;
+            try
+            {
+                client = CoreClient.Create(ServiceUri ?? MSCommerceSession.ServiceUri);
+            }
+            catch (MSCommerceException e)
+            {
+                ThrowTerminatingError(ToErrorRecord(e));
+                return;
+            }
+
+            // Sign the new client in before it replaces the old one: a failed or cancelled
+            // sign-in leaves the session as it was.
+            var connected = Run((stop, sink) => client.ConnectWithDeviceCode(AuthorityUri ?? MSCommerceSession.AuthorityUri, TenantId, ClientId, stop, sink));
+            if (connected == null)
+            {
+                client.Dispose();
+                return;
+            }
+
+            MSCommerceSession.Replace(client);
             WriteHostLine("Connection established successfully");
         }
 

@@ -39,7 +39,8 @@ namespace MSCommerce.Commands
         /// request becomes a terminating or non-terminating error, as the error says; a client that
         /// cannot be created (native library missing, bad MSCOMMERCE_SERVICE_URI) always terminates.
         /// </summary>
-        protected void WriteResult<T>(Func<CoreClient, CancellationToken, IInvocationSink, T> call) =>
+        protected void WriteResult<T>(Func<CoreClient, CancellationToken, IInvocationSink, T> call)
+            where T : class =>
             WriteResult(call, beforeOutput: null);
 
         /// <summary>
@@ -47,6 +48,7 @@ namespace MSCommerce.Commands
         /// running <paramref name="beforeOutput"/> (a host line) after success and before the output.
         /// </summary>
         protected void WriteResult<T>(Func<CoreClient, CancellationToken, IInvocationSink, T> call, Action? beforeOutput)
+            where T : class
         {
             CoreClient client;
             try
@@ -60,19 +62,32 @@ namespace MSCommerce.Commands
                 return;
             }
 
-            T result;
-            try
+            var result = Run((stop, sink) => call(client, stop, sink));
+            if (result == null)
             {
-                result = call(client, StopToken, this);
-            }
-            catch (MSCommerceException e)
-            {
-                WriteFailure(e);
                 return;
             }
 
             beforeOutput?.Invoke();
             WriteObject(result, enumerateCollection: true);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="call"/> with the stop token and this cmdlet as the sink. A failure is
+        /// written (terminating or not, as the error says) and gives null.
+        /// </summary>
+        protected T? Run<T>(Func<CancellationToken, IInvocationSink, T> call)
+            where T : class
+        {
+            try
+            {
+                return call(StopToken, this);
+            }
+            catch (MSCommerceException e)
+            {
+                WriteFailure(e);
+                return null;
+            }
         }
 
         /// <summary>

@@ -58,14 +58,26 @@ namespace MSCommerce.Commands
             }
         }
 
-        /// <summary>
-        /// Replaces the connection of the runspace running on this thread with a new client for
-        /// <paramref name="serviceUri"/> holding <paramref name="accessToken"/>; the old client is freed.
-        /// </summary>
-        /// <exception cref="MSCommerceException">The native library cannot be loaded or refuses the configuration.</exception>
-        internal static CoreClient Connect(string serviceUri, string? accessToken)
+        /// <summary>The sign-in authority a new connection uses unless told otherwise.</summary>
+        internal const string AuthorityUriVariable = "MSCOMMERCE_AUTHORITY_URI";
+
+        /// <summary>$env:MSCOMMERCE_AUTHORITY_URI, or null for the public cloud's authority.</summary>
+        internal static string? AuthorityUri
         {
-            var client = CoreClient.Create(serviceUri, accessToken);
+            get
+            {
+                var configured = Environment.GetEnvironmentVariable(AuthorityUriVariable);
+                return string.IsNullOrEmpty(configured) ? null : configured;
+            }
+        }
+
+        /// <summary>
+        /// Makes <paramref name="client"/> the connection of the runspace running on this thread;
+        /// the old client is freed. Callers sign the new client in first, so a failed or cancelled
+        /// sign-in leaves the old connection as it was.
+        /// </summary>
+        internal static void Replace(CoreClient client)
+        {
             var runspace = Runspace.DefaultRunspace;
             CoreClient? previous;
             lock (Gate)
@@ -90,8 +102,10 @@ namespace MSCommerce.Commands
                 }
             }
 
-            previous?.Dispose();
-            return client;
+            if (!ReferenceEquals(previous, client))
+            {
+                previous?.Dispose();
+            }
         }
 
         private static void OnRunspaceStateChanged(object? sender, RunspaceStateEventArgs e)

@@ -20,6 +20,32 @@ namespace MSCommerce.Interop
         public string? UserAgent { get; set; }
     }
 
+    /// <summary>The data of <c>connect</c> and <c>getConnection</c>: never a token.</summary>
+    [DataContract]
+    internal sealed class ConnectionWire
+    {
+        [DataMember(Name = "connected")]
+        public bool Connected { get; set; }
+
+        [DataMember(Name = "flow")]
+        public string? Flow { get; set; }
+
+        [DataMember(Name = "account")]
+        public string? Account { get; set; }
+
+        [DataMember(Name = "tenantId")]
+        public string? TenantId { get; set; }
+
+        [DataMember(Name = "serviceUri")]
+        public string? ServiceUri { get; set; }
+
+        [DataMember(Name = "authorityUri")]
+        public string? AuthorityUri { get; set; }
+
+        [DataMember(Name = "expiresOn")]
+        public long? ExpiresOn { get; set; }
+    }
+
     /// <summary>The data of a successful <c>mc_client_new</c>.</summary>
     [DataContract]
     internal sealed class ClientInfo

@@ -158,6 +158,23 @@ namespace MSCommerce.Interop
             return WireMapping.ToProductOrScopePolicy(wire);
         }
 
+        /// <summary>
+        /// Signs in with a device code (<c>connect</c>): the authority's message with the URL and
+        /// code reaches <paramref name="sink"/> as a warning; blocks until the user finishes, the
+        /// code expires, or <paramref name="cancellationToken"/> fires. The client then holds the
+        /// session and refreshes its token before it expires.
+        /// </summary>
+        /// <param name="authorityUri">The authority; null for the public cloud's.</param>
+        /// <param name="tenantId">A tenant id or domain; null for any work or school account.</param>
+        /// <param name="clientId">The public client id; null for the original module's.</param>
+        /// <param name="cancellationToken">Cancels the sign-in.</param>
+        /// <param name="sink">Receives the sign-in message and log lines on this thread.</param>
+        public Connection ConnectWithDeviceCode(string? authorityUri, string? tenantId, string? clientId, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
+            Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.ConnectWithDeviceCode(authorityUri, tenantId, clientId), cancellationToken, sink));
+
+        /// <summary>Who is connected, where, until when (<c>getConnection</c>); never a token.</summary>
+        public Connection GetConnection() => Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.GetConnection(), CancellationToken.None));
+
         /// <summary>Frees the native client; requests in flight finish first.</summary>
         public void Dispose() => handle.Dispose();
 

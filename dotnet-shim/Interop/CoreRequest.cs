@@ -11,6 +11,8 @@ namespace MSCommerce.Interop
         internal const string GetProductPoliciesOp = "getProductPolicies";
         internal const string GetProductPolicyOp = "getProductPolicy";
         internal const string UpdateProductPolicyOp = "updateProductPolicy";
+        internal const string ConnectOp = "connect";
+        internal const string GetConnectionOp = "getConnection";
 
         private CoreRequest(string op, string? token)
         {
@@ -48,6 +50,29 @@ namespace MSCommerce.Interop
         /// <summary>The cmdlet's <c>-Enabled</c>, as the string it was bound to; the core applies the original's rules.</summary>
         [DataMember(Name = "enabled", Order = 8, EmitDefaultValue = false)]
         public string? Enabled { get; private set; }
+
+        [DataMember(Name = "flow", Order = 9, EmitDefaultValue = false)]
+        public string? Flow { get; private set; }
+
+        [DataMember(Name = "authorityUri", Order = 10, EmitDefaultValue = false)]
+        public string? AuthorityUri { get; private set; }
+
+        [DataMember(Name = "tenantId", Order = 11, EmitDefaultValue = false)]
+        public string? TenantId { get; private set; }
+
+        [DataMember(Name = "clientId", Order = 12, EmitDefaultValue = false)]
+        public string? ClientId { get; private set; }
+
+        internal static CoreRequest ConnectWithDeviceCode(string? authorityUri, string? tenantId, string? clientId) =>
+            new CoreRequest(ConnectOp, null)
+            {
+                Flow = "deviceCode",
+                AuthorityUri = string.IsNullOrEmpty(authorityUri) ? null : authorityUri,
+                TenantId = string.IsNullOrEmpty(tenantId) ? null : tenantId,
+                ClientId = string.IsNullOrEmpty(clientId) ? null : clientId,
+            };
+
+        internal static CoreRequest GetConnection() => new CoreRequest(GetConnectionOp, null);
 
         internal static CoreRequest GetPolicies(string? token) => new CoreRequest(GetPoliciesOp, token);
 

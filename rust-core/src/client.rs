@@ -3,6 +3,9 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::auth::signin::SignIn;
+use crate::auth::tokens::{self, account_of, TokenSet};
+use crate::auth::{device, Secret};
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Cancel, Response};
@@ -16,6 +19,15 @@ use crate::policy::{
 #[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
+    /// The signed-in session, after a `connect` request.
+    session: tokio::sync::Mutex<Option<Session>>,
+}
+
+/// A session signed in through the authority: its tokens are refreshed before they expire.
+#[derive(Debug)]
+struct Session {
+    signin: SignIn,
+    tokens: TokenSet,
 }
 
 impl Client {
@@ -24,7 +36,10 @@ impl Client {
         // Start the shared runtime and HTTP client now, so a broken environment shows at connect.
         http::runtime()?;
         http::http_client()?;
-        Ok(Client { config })
+        Ok(Client {
+            config,
+            session: tokio::sync::Mutex::new(None),
+        })
     }
 
     /// The configuration this client was made with.
@@ -41,14 +56,19 @@ impl Client {
     /// Runs one request.
     pub async fn invoke_async(&self, request: &Request, cancel: &Cancel) -> Result<Value> {
         let sink = Sink::new(request.operation_id);
-        let token = request
-            .token
-            .as_ref()
-            .or(self.config.access_token.as_ref())
-            .ok_or_else(|| {
-                Error::new(ErrorKind::NotConnected, NOT_CONNECTED_MESSAGE)
-                    .with_target(request.target())
-            })?;
+        match &request.operation {
+            Operation::Connect { signin } => return self.connect(signin, &sink, cancel).await,
+            Operation::GetConnection => return Ok(self.connection().await),
+            _ => {}
+        }
+        let token = match request.token.as_ref().or(self.config.access_token.as_ref()) {
+            Some(token) => token.clone(),
+            None => self
+                .session_token(&sink, cancel)
+                .await
+                .map_err(|e| e.with_target(request.target()))?,
+        };
+        let token = &token;
         let http = request.http(&self.config.service_uri)?;
         let what_failed = request.what_failed();
         let response = http::execute(
@@ -93,8 +113,73 @@ impl Client {
             Operation::GetProductPolicy { .. } | Operation::UpdateProductPolicy { .. } => {
                 to_value(OutputItem::from(decode::<ServiceItem>(&response)?))
             }
+            Operation::Connect { .. } | Operation::GetConnection => Err(Error::new(
+                ErrorKind::Internal,
+                "A connection request reached the licensing API.",
+            )),
         })();
         output.map_err(|e| messages::other_failure(&what_failed, request.target(), e))
+    }
+}
+
+impl Client {
+    /// Signs in with a device code and keeps the session; answers the connection.
+    async fn connect(&self, signin: &SignIn, sink: &Sink, cancel: &Cancel) -> Result<Value> {
+        let tokens = device::sign_in(signin, sink, cancel).await?;
+        sink.verbose(&format!(
+            "signed in as {} (tenant {})",
+            tokens.account.upn.as_deref().unwrap_or("(unknown)"),
+            tokens.account.tenant_id.as_deref().unwrap_or("(unknown)")
+        ));
+        *self.session.lock().await = Some(Session {
+            signin: signin.clone(),
+            tokens,
+        });
+        Ok(self.connection().await)
+    }
+
+    /// Who is connected, where, and until when; never a token.
+    async fn connection(&self) -> Value {
+        let session = self.session.lock().await;
+        let (flow, account, authority, expires_on) = match (&*session, &self.config.access_token) {
+            (Some(session), _) => (
+                Some("DeviceCode"),
+                session.tokens.account.clone(),
+                Some(
+                    session
+                        .signin
+                        .authority_uri
+                        .as_str()
+                        .trim_end_matches('/')
+                        .to_owned(),
+                ),
+                Some(session.tokens.expires_on()),
+            ),
+            (None, Some(token)) => (Some("AccessToken"), account_of(token), None, None),
+            (None, None) => (None, Default::default(), None, None),
+        };
+        serde_json::json!({
+            "connected": flow.is_some(),
+            "flow": flow,
+            "account": account.upn,
+            "tenantId": account.tenant_id,
+            "serviceUri": self.config.service_uri.as_str().trim_end_matches('/'),
+            "authorityUri": authority,
+            "expiresOn": expires_on,
+        })
+    }
+
+    /// The session's access token, refreshed first when it is about to expire.
+    async fn session_token(&self, sink: &Sink, cancel: &Cancel) -> Result<Secret> {
+        let mut session = self.session.lock().await;
+        let session = session
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::NotConnected, NOT_CONNECTED_MESSAGE))?;
+        if session.tokens.needs_refresh() {
+            sink.verbose("refreshing the access token before it expires");
+            session.tokens = tokens::refresh(&session.signin, &session.tokens, cancel).await?;
+        }
+        Ok(session.tokens.access.clone())
     }
 }
 

@@ -70,10 +70,16 @@ fn seconds(value: Option<f64>, default: f64, name: &str) -> Result<Duration> {
 /// Validates a service URI: `https`, or `http` only to a loopback host, with no query, fragment
 /// or credentials. A trailing slash is dropped.
 pub fn parse_service_uri(text: &str) -> Result<Url> {
+    parse_endpoint_uri(text, "service URI")
+}
+
+/// Validates the URI of a service or authority (`what` names it in errors), as
+/// [`parse_service_uri`] describes.
+pub fn parse_endpoint_uri(text: &str, what: &str) -> Result<Url> {
     let invalid = |why: &str| {
         Error::new(
             ErrorKind::InvalidArgument,
-            format!("The service URI '{text}' is not valid: {why}"),
+            format!("The {what} '{text}' is not valid: {why}"),
         )
         .with_target(Some(text))
     };

@@ -10,6 +10,8 @@ pub enum ErrorKind {
     NotConnected,
     /// The service answered 401: the token is expired or not valid.
     AuthExpired,
+    /// Signing in failed (declined, expired device code, the authority refused).
+    SignInFailed,
     /// The service answered 403: the account lacks the role.
     Forbidden,
     /// The service answered 404.
@@ -42,6 +44,7 @@ impl ErrorKind {
         match self {
             ErrorKind::NotConnected => "NotConnected",
             ErrorKind::AuthExpired => "AuthExpired",
+            ErrorKind::SignInFailed => "SignInFailed",
             ErrorKind::Forbidden => "Forbidden",
             ErrorKind::NotFound => "NotFound",
             ErrorKind::BadRequest => "BadRequest",
@@ -60,7 +63,9 @@ impl ErrorKind {
     /// The name of the PowerShell `ErrorCategory` this kind maps to.
     pub fn category(self) -> &'static str {
         match self {
-            ErrorKind::NotConnected | ErrorKind::AuthExpired => "AuthenticationError",
+            ErrorKind::NotConnected | ErrorKind::AuthExpired | ErrorKind::SignInFailed => {
+                "AuthenticationError"
+            }
             ErrorKind::Forbidden => "PermissionDenied",
             ErrorKind::NotFound => "ObjectNotFound",
             ErrorKind::BadRequest | ErrorKind::InvalidArgument => "InvalidArgument",
@@ -219,6 +224,7 @@ mod tests {
         for kind in [
             ErrorKind::NotConnected,
             ErrorKind::AuthExpired,
+            ErrorKind::SignInFailed,
             ErrorKind::Forbidden,
             ErrorKind::NotFound,
             ErrorKind::BadRequest,

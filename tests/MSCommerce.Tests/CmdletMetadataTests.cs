@@ -228,11 +228,23 @@ public sealed class CmdletMetadataTests : IClassFixture<ShimMetadata>
     }
 
     [Fact]
-    public void Connect_has_no_Token_parameter_and_every_other_cmdlet_has_one()
+    public void Every_cmdlet_that_calls_the_licensing_api_takes_Token()
     {
         var cmdlets = metadata.Shim.GetTypes().Where(t => t.GetCustomAttributesData().Any(a => a.AttributeType.FullName == CmdletAttribute));
+        string[] connectionCmdlets = ["ConnectMSCommerceCommand", "GetMSCommerceConnectionCommand"];
 
-        Assert.All(cmdlets, type => Assert.Equal(type.Name != "ConnectMSCommerceCommand", type.GetProperty("Token") is not null));
+        Assert.All(cmdlets, type => Assert.Equal(!connectionCmdlets.Contains(type.Name), type.GetProperty("Token") is not null));
+    }
+
+    [Fact]
+    public void Connect_DeviceCode_is_a_mandatory_switch_also_named_UseDeviceAuthentication()
+    {
+        var property = metadata.ShimType("MSCommerce.Commands.ConnectMSCommerceCommand").GetProperty("DeviceCode")!;
+        var deviceCode = ParametersIn("MSCommerce.Commands.ConnectMSCommerceCommand", "DeviceCode").Single(p => p.Name == "DeviceCode");
+        var alias = AttributeData.Single(property, "System.Management.Automation.AliasAttribute");
+
+        Assert.Equal(("System.Management.Automation.SwitchParameter", true), (deviceCode.Type, deviceCode.Mandatory));
+        Assert.Contains("UseDeviceAuthentication", ((ReadOnlyCollection<CustomAttributeTypedArgument>)alias.ConstructorArguments[0].Value!).Select(v => (string?)v.Value));
     }
 
     private List<ParameterInfo> ParametersIn(string typeName, string set) =>

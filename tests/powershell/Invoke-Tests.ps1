@@ -88,9 +88,9 @@ $tests = [ordered]@{
             if (-not @($help.Examples.Example).Count) { throw "$name has no examples" }
         }
     }
-    'the module exports exactly the six cmdlets of the original' = {
+    'the module exports the six cmdlets of the original and Get-MSCommerceConnection' = {
         $names = (Get-Command -Module MSCommerce | Sort-Object Name).Name -join ','
-        Assert-Equal 'Connect-MSCommerce,Get-MSCommercePolicies,Get-MSCommercePolicy,Get-MSCommerceProductPolicies,Get-MSCommerceProductPolicy,Update-MSCommerceProductPolicy' $names 'exported cmdlets'
+        Assert-Equal 'Connect-MSCommerce,Get-MSCommerceConnection,Get-MSCommercePolicies,Get-MSCommercePolicy,Get-MSCommerceProductPolicies,Get-MSCommerceProductPolicy,Update-MSCommerceProductPolicy' $names 'exported cmdlets'
     }
 
     # ---- compatibility: scripts as admins wrote them for the original ----

@@ -52,9 +52,17 @@ fn native_file() -> String {
     )
 }
 
+/// Cargo's output folder: `CARGO_TARGET_DIR` when set (relative to the workspace), else `target/`.
+pub fn cargo_target(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
 /// The emulator binary of the release build.
 pub fn emulator_binary(root: &Path) -> PathBuf {
-    root.join("target").join("release").join(format!(
+    cargo_target(root).join("release").join(format!(
         "mscommerce-emulator{}",
         std::env::consts::EXE_SUFFIX
     ))
@@ -110,7 +118,7 @@ pub fn build(root: &Path) -> Result<Module, String> {
         (shim_out.join("MSCommerce.dll"), "MSCommerce.dll".into()),
         (help, "en-US/MSCommerce.dll-Help.xml".into()),
         (
-            root.join("target").join("release").join(native_file()),
+            cargo_target(root).join("release").join(native_file()),
             native,
         ),
     ];

@@ -1,5 +1,10 @@
-//! Credentials. Sign-in flows and the token cache come later; today a connection holds a bearer
-//! token obtained elsewhere (the cmdlets' `-Token`, `Connect-MSCommerce -AccessToken`).
+//! Credentials and sign-in: a bearer token obtained elsewhere (`-Token`,
+//! `Connect-MSCommerce -AccessToken`), or a session signed in through the authority (device
+//! code) whose access token is refreshed before it expires.
+
+pub mod device;
+pub mod signin;
+pub mod tokens;
 
 use std::fmt;
 

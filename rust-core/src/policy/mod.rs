@@ -74,6 +74,13 @@ pub enum Operation {
         /// The product or offer type.
         item: Item,
     },
+    /// `Connect-MSCommerce -DeviceCode`: signs in and keeps the session in the client.
+    Connect {
+        /// Where and as whom to sign in.
+        signin: crate::auth::signin::SignIn,
+    },
+    /// `Get-MSCommerceConnection`: who is connected where; never a token.
+    GetConnection,
     /// `Update-MSCommerceProductPolicy -PolicyId (-ProductId | -OfferType) (-Value | -Enabled)`.
     UpdateProductPolicy {
         /// The policy.
@@ -88,6 +95,16 @@ pub enum Operation {
 #[derive(Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
 enum RawRequest {
+    #[serde(rename_all = "camelCase")]
+    Connect {
+        operation_id: Option<u64>,
+        flow: String,
+        authority_uri: Option<String>,
+        tenant_id: Option<String>,
+        client_id: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    GetConnection { operation_id: Option<u64> },
     #[serde(rename_all = "camelCase")]
     GetPolicies {
         operation_id: Option<u64>,
@@ -142,6 +159,30 @@ impl Request {
             )
         })?;
         let (operation, operation_id, token) = match raw {
+            RawRequest::Connect {
+                operation_id,
+                flow,
+                authority_uri,
+                tenant_id,
+                client_id,
+            } => {
+                if flow != "deviceCode" {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        format!("The sign-in flow '{flow}' is not supported; use deviceCode."),
+                    ));
+                }
+                let signin =
+                    crate::auth::signin::SignIn::from_raw(crate::auth::signin::RawSignIn {
+                        authority_uri,
+                        tenant_id,
+                        client_id,
+                    })?;
+                (Operation::Connect { signin }, operation_id, None)
+            }
+            RawRequest::GetConnection { operation_id } => {
+                (Operation::GetConnection, operation_id, None)
+            }
             RawRequest::GetPolicies {
                 operation_id,
                 token,
@@ -223,7 +264,7 @@ impl Request {
     /// The id the user passed that errors of this request are about.
     pub fn target(&self) -> Option<&str> {
         match &self.operation {
-            Operation::GetPolicies => None,
+            Operation::GetPolicies | Operation::Connect { .. } | Operation::GetConnection => None,
             Operation::GetPolicy { policy_id }
             | Operation::GetProductPolicies { policy_id, .. } => Some(policy_id),
             Operation::GetProductPolicy { item, .. }
@@ -249,6 +290,12 @@ impl Request {
             segments.pop_if_empty().push("v1.0").push("policies");
             match &self.operation {
                 Operation::GetPolicies => {}
+                Operation::Connect { .. } | Operation::GetConnection => {
+                    return Err(Error::new(
+                        ErrorKind::Internal,
+                        "A connection request has no licensing URL.",
+                    ))
+                }
                 Operation::GetPolicy { policy_id } => {
                     segments.push(policy_id);
                 }
@@ -283,6 +330,8 @@ impl Request {
     /// The contract's "what failed" prefix for this request.
     pub fn what_failed(&self) -> String {
         match &self.operation {
+            Operation::Connect { .. } => "Unable to establish connection".to_owned(),
+            Operation::GetConnection => "Failed to read the connection".to_owned(),
             Operation::GetPolicies => "Failed to retrieve policies".to_owned(),
             Operation::GetPolicy { policy_id } => {
                 format!("Failed to retrieve policy with PolicyId '{policy_id}'")

@@ -1,0 +1,47 @@
+using System;
+using MSCommerce.Interop;
+
+namespace MSCommerce
+{
+    /// <summary>
+    /// The connection of this PowerShell session (Get-MSCommerceConnection): who, which tenant,
+    /// which service and authority, and until when the access token is valid. Never a token.
+    /// </summary>
+    public sealed class Connection
+    {
+        /// <summary>The signed-in account (its user principal name), when known.</summary>
+        public string? Account { get; set; }
+
+        /// <summary>The account's tenant id, when known.</summary>
+        public string? TenantId { get; set; }
+
+        /// <summary>How the session was made: DeviceCode, AccessToken, or null when not connected.</summary>
+        public string? Flow { get; set; }
+
+        /// <summary>The licensing service.</summary>
+        public string? ServiceUri { get; set; }
+
+        /// <summary>The sign-in authority, for sessions signed in through one.</summary>
+        public string? AuthorityUri { get; set; }
+
+        /// <summary>When the current access token expires (it is refreshed before then).</summary>
+        public DateTimeOffset? ExpiresOn { get; set; }
+
+        /// <summary>True once Connect-MSCommerce has succeeded in this session.</summary>
+        public bool Connected { get; set; }
+
+        /// <summary>The account, or a note that there is no connection.</summary>
+        public override string ToString() => Connected ? (Account ?? "(connected)") : "(not connected)";
+
+        internal static Connection FromWire(ConnectionWire wire) => new Connection
+        {
+            Account = wire.Account,
+            TenantId = wire.TenantId,
+            Flow = wire.Flow,
+            ServiceUri = wire.ServiceUri,
+            AuthorityUri = wire.AuthorityUri,
+            ExpiresOn = wire.ExpiresOn is long seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : (DateTimeOffset?)null,
+            Connected = wire.Connected,
+        };
+    }
+}
