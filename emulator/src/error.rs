@@ -41,6 +41,20 @@ pub enum ApiError {
     /// The route exists but not for this method (405, `MethodNotAllowed`).
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
+    /// Throttled by the `throttle` knob (429, `TooManyRequests`, with `Retry-After`).
+    #[error("throttled; retry after {retry_after_s} s")]
+    TooManyRequests {
+        /// The `Retry-After` value, in seconds.
+        retry_after_s: u32,
+    },
+    /// A server error injected by the `errors` knob (its status; `Retry-After` when given).
+    #[error("injected {status}")]
+    Injected {
+        /// 500, 502, 503 or 504.
+        status: StatusCode,
+        /// The `Retry-After` value, in seconds.
+        retry_after_s: Option<u32>,
+    },
     /// The store failed (500, `InternalServerError`); the details are logged, never sent.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -58,6 +72,8 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Injected { status, .. } => *status,
             Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,6 +87,13 @@ impl ApiError {
             Self::NotFound(_) => "Unknown",
             Self::NoRoute { .. } => "NotFound",
             Self::MethodNotAllowed(_) => "MethodNotAllowed",
+            Self::TooManyRequests { .. } => "TooManyRequests",
+            Self::Injected { status, .. } => match status.as_u16() {
+                502 => "BadGateway",
+                503 => "ServiceUnavailable",
+                504 => "GatewayTimeout",
+                _ => "InternalServerError",
+            },
             Self::Store(_) | Self::Internal(_) => "InternalServerError",
         }
     }
@@ -89,7 +112,13 @@ impl ApiError {
             Self::MethodNotAllowed(method) => {
                 format!("The method {method} is not allowed for this resource.")
             }
-            Self::Store(_) | Self::Internal(_) => {
+            Self::TooManyRequests { retry_after_s } => {
+                format!("Too many requests. Retry after {retry_after_s} seconds.")
+            }
+            Self::Injected { status, .. } if *status == StatusCode::SERVICE_UNAVAILABLE => {
+                "The service is temporarily unavailable. Try again later.".to_owned()
+            }
+            Self::Injected { .. } | Self::Store(_) | Self::Internal(_) => {
                 "The service could not process the request.".to_owned()
             }
         }
@@ -132,6 +161,16 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after_s } => Some(*retry_after_s),
+            Self::Injected { retry_after_s, .. } => *retry_after_s,
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

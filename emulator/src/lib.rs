@@ -5,6 +5,11 @@
 //! [`serve`] runs it on a listener until a shutdown future completes. State lives in a SQLite
 //! database ([`store::Store`]) that survives restarts.
 //!
+//! It also serves an admin area for people and tests on the same machine (a page of each tenant's
+//! settings and change history, knobs that inject faults into the licensing API, see [`faults`]),
+//! and the OpenAPI document of the licensing API (`/openapi.json`). [`serve_tls`] serves it all
+//! over HTTPS ([`tls`]).
+//!
 //! The same server is the sign-in authority that issues the tokens the API accepts (Microsoft
 //! identity platform v2: authorization code with PKCE, device code, refresh token, client
 //! credentials), signed with a key kept in the store.
@@ -28,23 +33,28 @@
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
+use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
 pub mod clock;
 pub mod error;
+pub mod faults;
 pub mod keys;
 pub mod middleware;
 pub mod model;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
+pub mod server;
 pub mod settings;
 pub mod store;
+pub mod tls;
 pub mod tokens;
 
+use faults::Faults;
 use keys::{KeyError, SigningKey};
 use settings::Settings;
 use store::Store;
@@ -54,7 +64,8 @@ use store::Store;
 pub struct AppState {
     store: Store,
     key: Arc<SigningKey>,
-    settings: Settings,
+    settings: Arc<RwLock<Settings>>,
+    faults: Arc<Faults>,
     base_uri: Arc<str>,
 }
 
@@ -65,7 +76,8 @@ impl AppState {
         Self {
             store,
             key: Arc::new(key),
-            settings,
+            settings: Arc::new(RwLock::new(settings)),
+            faults: Arc::new(Faults::new()),
             base_uri: base_uri.into(),
         }
     }
@@ -90,9 +102,24 @@ impl AppState {
         &self.key
     }
 
-    /// The lifetimes and intervals.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
+    /// The lifetimes and intervals in effect.
+    pub fn settings(&self) -> Settings {
+        *self.settings.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the lifetimes and intervals for what is issued from now on (`PUT /admin/settings`).
+    pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> Settings {
+        let mut settings = self
+            .settings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        change(&mut settings);
+        *settings
+    }
+
+    /// The faults injected into the licensing API.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     /// The server's own address, without a trailing slash.
@@ -101,23 +128,31 @@ impl AppState {
     }
 }
 
-/// The address clients use for a server listening on `addr`: an unspecified address (`0.0.0.0`,
-/// `::`) becomes the loopback address.
+/// The address clients use for a server listening on `addr` (`http://IP:PORT`): an unspecified
+/// address (`0.0.0.0`, `::`) becomes the loopback address.
 pub fn base_uri(addr: SocketAddr) -> String {
+    base_uri_with_scheme(addr, "http")
+}
+
+/// Like [`base_uri`], with another scheme (`https` for [`serve_tls`]).
+pub fn base_uri_with_scheme(addr: SocketAddr, scheme: &str) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
 }
 
 /// Builds the emulator's HTTP API: the licensing API under `/v1.0`, the sign-in authority
-/// (`/{tenant}/oauth2/v2.0/...`, `/devicelogin`, discovery) and the admin area (`/admin`).
+/// (`/{tenant}/oauth2/v2.0/...`, `/devicelogin`, discovery), the admin area (`/admin`) and the
+/// licensing API's OpenAPI document (`/openapi.json`).
 ///
 /// Every response carries the request's `x-ms-correlation-id` (a new one when the request has
-/// none); every `/v1.0` request needs a valid bearer token; unknown routes answer a JSON 404.
-/// Serve it with connection info (as [`serve`] does): the admin area answers loopback clients only.
+/// none); every `/v1.0` request needs a valid bearer token, after the injected faults
+/// ([`faults::inject`]); unknown routes answer a JSON 404. Serve it as [`serve`] does (with
+/// connection info; a dropped-connection fault needs [`server::ConnectionControl`]): the admin
+/// area answers loopback clients only.
 pub fn router(state: AppState) -> Router {
     let v1 = routes::licensing::router()
         .method_not_allowed_fallback(routes::method_not_allowed)
@@ -125,10 +160,15 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::require_user,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
         ));
     Router::new()
         .nest("/v1.0", v1)
         .nest("/admin", routes::admin::router())
+        .route("/openapi.json", get(routes::openapi::document))
         .merge(routes::authority::router())
         .fallback(routes::no_route)
         .layer(axum::middleware::from_fn(middleware::correlation_id))
@@ -140,12 +180,21 @@ pub async fn serve<F>(listener: TcpListener, state: AppState, shutdown: F) -> io
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    server::run(listener, router(state), None, shutdown).await
+}
+
+/// Like [`serve`], over TLS with `tls` (see [`tls::Tls`]). The state's base URI should be
+/// `https` ([`base_uri_with_scheme`]).
+pub async fn serve_tls<F>(
+    listener: TcpListener,
+    state: AppState,
+    tls: tls::Tls,
+    shutdown: F,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    server::run(listener, router(state), Some(tls.acceptor), shutdown).await
 }
 
 /// Completes on Ctrl+C or, on Unix, SIGTERM.

@@ -1,8 +1,10 @@
 //! `mscommerce-emulator`: runs the emulated licensing service and sign-in authority, and the
 //! commands that work on its data directory.
 //!
-//! - `serve --port 0 --data <dir>`: when ready, prints exactly one JSON line on stdout,
-//!   `{"serviceUri","port","dataDir","pid","authorityUri","adminUri"}`.
+//! - `serve --port 0 --data <dir> [--tls] [knobs]`: when ready, prints exactly one JSON line on
+//!   stdout, `{"serviceUri","port","dataDir","pid","authorityUri","adminUri"}` (and
+//!   `"certificatePath"` with `--tls`, the URIs then being `https`). The knob flags set the faults
+//!   injected into the licensing API (see `mscommerce_emulator::faults`).
 //! - `users [--json] --data <dir>`: the users, with their tenant and roles.
 //! - `token --data <dir> --tenant T --user UPN [--lifetime-seconds N]`: prints an access token as
 //!   the last line of stdout (with or without a server running on the directory).
@@ -18,11 +20,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mscommerce_emulator::faults::{
+    ErrorFault, FaultConfig, FaultConfigError, Latency, MethodScope, Throttle, Trigger,
+};
 use mscommerce_emulator::keys::{KeyError, SigningKey};
 use mscommerce_emulator::settings::Settings;
 use mscommerce_emulator::store::{Store, StoreError};
+use mscommerce_emulator::tls::{Tls, TlsError};
 use mscommerce_emulator::tokens::{self, MintError};
-use mscommerce_emulator::{base_uri, clock, serve, shutdown_signal, AppState};
+use mscommerce_emulator::{
+    base_uri_with_scheme, clock, serve, serve_tls, shutdown_signal, AppState,
+};
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -72,6 +80,104 @@ struct ServeArgs {
     /// The lifetime of a device code.
     #[arg(long, value_name = "SECONDS", default_value_t = Settings::default().device_code_lifetime_s)]
     device_code_lifetime_seconds: u32,
+    /// Serve HTTPS with a self-signed certificate for localhost, kept in the data directory.
+    #[arg(long)]
+    tls: bool,
+    #[command(flatten)]
+    knobs: KnobArgs,
+}
+
+/// The faults injected into the licensing API from the start (`PUT /admin/faults` changes them).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Faults injected into the licensing API")]
+struct KnobArgs {
+    /// The whole fault configuration as JSON, as `PUT /admin/faults` takes it (instead of the
+    /// other fault flags).
+    #[arg(long, value_name = "JSON", conflicts_with_all = [
+        "latency_ms", "throttle_every", "throttle_rate", "retry_after_seconds", "error_status",
+        "error_next", "error_probability", "drop_next", "drop_probability", "malformed_next",
+        "malformed_probability", "fault_method", "fault_seed",
+    ])]
+    faults: Option<String>,
+    /// Wait this long before answering each request.
+    #[arg(long, value_name = "MS")]
+    latency_ms: Option<u64>,
+    /// Answer every Nth request 429.
+    #[arg(long, value_name = "N", conflicts_with = "throttle_rate")]
+    throttle_every: Option<u64>,
+    /// Answer 429 beyond this many requests a second.
+    #[arg(long, value_name = "PER_SECOND")]
+    throttle_rate: Option<f64>,
+    /// The Retry-After of a 429 (default 1).
+    #[arg(long, value_name = "SECONDS")]
+    retry_after_seconds: Option<u32>,
+    /// The status of injected errors: 500, 502, 503 or 504.
+    #[arg(long, value_name = "STATUS", default_value_t = 503)]
+    error_status: u16,
+    /// Answer the next N requests with the error status.
+    #[arg(long, value_name = "N", conflicts_with = "error_probability")]
+    error_next: Option<u64>,
+    /// Answer each request with the error status with this probability.
+    #[arg(long, value_name = "P")]
+    error_probability: Option<f64>,
+    /// Close the connection of the next N requests without an answer.
+    #[arg(long, value_name = "N", conflicts_with = "drop_probability")]
+    drop_next: Option<u64>,
+    /// Close the connection without an answer with this probability.
+    #[arg(long, value_name = "P")]
+    drop_probability: Option<f64>,
+    /// Answer the next N requests 200 with truncated JSON.
+    #[arg(long, value_name = "N", conflicts_with = "malformed_probability")]
+    malformed_next: Option<u64>,
+    /// Answer 200 with truncated JSON with this probability.
+    #[arg(long, value_name = "P")]
+    malformed_probability: Option<f64>,
+    /// Inject faults into requests with this method only (GET or PUT).
+    #[arg(long, value_name = "METHOD")]
+    fault_method: Option<MethodScope>,
+    /// Seed the probabilities, for faults that repeat from run to run.
+    #[arg(long, value_name = "SEED")]
+    fault_seed: Option<u64>,
+}
+
+impl KnobArgs {
+    /// The configuration the flags describe.
+    fn config(&self) -> Result<FaultConfig, RunError> {
+        if let Some(json) = &self.faults {
+            return serde_json::from_str(json)
+                .map_err(|error| RunError::Faults(format!("--faults: {error}")));
+        }
+        let method = self.fault_method;
+        let trigger = |next: Option<u64>, probability: Option<f64>| {
+            (next.is_some() || probability.is_some()).then_some(Trigger {
+                next,
+                probability,
+                method,
+            })
+        };
+        let errors = trigger(self.error_next, self.error_probability).map(|when| ErrorFault {
+            status: self.error_status,
+            next: when.next,
+            probability: when.probability,
+            retry_after_seconds: None,
+            method,
+        });
+        let throttle =
+            (self.throttle_every.is_some() || self.throttle_rate.is_some()).then_some(Throttle {
+                every_nth: self.throttle_every,
+                rate_per_second: self.throttle_rate,
+                retry_after_seconds: self.retry_after_seconds,
+                method,
+            });
+        Ok(FaultConfig {
+            seed: self.fault_seed,
+            latency: self.latency_ms.map(|ms| Latency { ms, method }),
+            drop: trigger(self.drop_next, self.drop_probability),
+            throttle,
+            errors,
+            malformed: trigger(self.malformed_next, self.malformed_probability),
+        })
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +215,9 @@ struct ReadyLine {
     pid: u32,
     authority_uri: String,
     admin_uri: String,
+    /// The certificate to trust, with `--tls`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_path: Option<String>,
 }
 
 /// A user as `users --json` prints it.
@@ -133,6 +242,16 @@ enum RunError {
     Stdout(io::Error),
     #[error("the server failed: {0}")]
     Serve(io::Error),
+    #[error("cannot set up HTTPS: {0}")]
+    Tls(#[from] TlsError),
+    #[error("invalid faults: {0}")]
+    Faults(String),
+}
+
+impl From<FaultConfigError> for RunError {
+    fn from(error: FaultConfigError) -> Self {
+        Self::Faults(error.to_string())
+    }
 }
 
 #[tokio::main]
@@ -175,7 +294,14 @@ fn print_line(line: &str) -> Result<(), RunError> {
 }
 
 async fn run(args: ServeArgs) -> Result<(), RunError> {
+    let faults = args.knobs.config()?;
+    faults.validate()?;
     let store = Store::open(&args.data.data)?;
+    let tls = if args.tls {
+        Some(Tls::load_or_create(&args.data.data, args.host)?)
+    } else {
+        None
+    };
     let addr = SocketAddr::new(args.host, args.port);
     let listener = TcpListener::bind(addr)
         .await
@@ -189,8 +315,12 @@ async fn run(args: ServeArgs) -> Result<(), RunError> {
         device_code_lifetime_s: args.device_code_lifetime_seconds,
         ..Settings::default()
     };
-    let base = base_uri(local);
+    let base = base_uri_with_scheme(local, if tls.is_some() { "https" } else { "http" });
     let state = AppState::open(store, settings, base.clone()).await?;
+    let faults = state.faults().set(faults)?;
+    if !faults.config.is_off() {
+        tracing::info!(faults = ?faults.config, "injecting faults into the licensing API");
+    }
     tracing::info!(%local, database = %state.store().path().display(), "ready");
 
     let ready = ReadyLine {
@@ -200,13 +330,18 @@ async fn run(args: ServeArgs) -> Result<(), RunError> {
         pid: std::process::id(),
         authority_uri: base.clone(),
         admin_uri: format!("{base}/admin"),
+        certificate_path: tls
+            .as_ref()
+            .map(|tls| tls.certificate_path.display().to_string()),
     };
     let line = serde_json::to_string(&ready).map_err(|error| RunError::Stdout(error.into()))?;
     print_line(&line)?;
 
-    serve(listener, state, shutdown_signal())
-        .await
-        .map_err(RunError::Serve)
+    match tls {
+        Some(tls) => serve_tls(listener, state, tls, shutdown_signal()).await,
+        None => serve(listener, state, shutdown_signal()).await,
+    }
+    .map_err(RunError::Serve)
 }
 
 async fn users(args: UsersArgs) -> Result<(), RunError> {

@@ -217,7 +217,7 @@ impl AppRegistration {
 }
 
 /// What a policy change was set on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ItemKind {
     /// A product.
     Product,

@@ -424,19 +424,31 @@ impl Store {
                  WHERE ?1 IS NULL OR tenant_id = ?1
                  ORDER BY id",
             )?;
-            let rows = stmt.query_map(params![tenant.as_ref().map(TenantId::as_str)], |row| {
-                Ok(AuditEntry {
-                    tenant_id: TenantId::new(row.get::<_, String>(0)?),
-                    actor_upn: row.get(1)?,
-                    changed_at: row.get(2)?,
-                    policy_id: row.get(3)?,
-                    item_kind: row.get(4)?,
-                    item_id: row.get(5)?,
-                    old_value: row.get(6)?,
-                    new_value: row.get(7)?,
-                    correlation_id: row.get(8)?,
-                })
-            })?;
+            let rows = stmt.query_map(params![tenant.as_ref().map(TenantId::as_str)], audit_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// One tenant's audit log, newest change first; at most `limit` entries when given.
+    pub async fn audit_log_newest(
+        &self,
+        tenant: &TenantId,
+        limit: Option<u32>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let tenant = tenant.clone();
+        self.with_conn(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT tenant_id, actor_upn, changed_at, policy_id, item_kind, item_id,
+                        old_value, new_value, correlation_id
+                 FROM audit_log
+                 WHERE tenant_id = ?1
+                 ORDER BY id DESC
+                 LIMIT ?2",
+            )?;
+            // SQLite takes a negative limit as none.
+            let limit = limit.map_or(-1, i64::from);
+            let rows = stmt.query_map(params![tenant.as_str(), limit], audit_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
@@ -693,6 +705,20 @@ fn select_offer_type_policy(
             offer_type_row,
         )
         .optional()?)
+}
+
+fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        tenant_id: TenantId::new(row.get::<_, String>(0)?),
+        actor_upn: row.get(1)?,
+        changed_at: row.get(2)?,
+        policy_id: row.get(3)?,
+        item_kind: row.get(4)?,
+        item_id: row.get(5)?,
+        old_value: row.get(6)?,
+        new_value: row.get(7)?,
+        correlation_id: row.get(8)?,
+    })
 }
 
 fn policy_row(row: &Row<'_>) -> rusqlite::Result<Policy> {

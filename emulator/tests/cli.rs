@@ -1,81 +1,29 @@
 //! The built binary, run the way scripts and the PowerShell tests run it.
 
+mod support;
+
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use support::process::{run, Served};
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_mscommerce-emulator");
 const ADMIN: &str = "admin@contoso.onmicrosoft.com";
 
-/// A running `serve`, killed on drop.
-struct Served {
-    child: Child,
-    stdout: Lines<BufReader<ChildStdout>>,
-    ready: Value,
-}
-
-impl Served {
-    async fn start(data: &Path) -> Self {
-        let mut child = Command::new(BINARY)
-            .args(["serve", "--port", "0", "--data"])
-            .arg(data)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = tokio::time::timeout(Duration::from_secs(30), stdout.next_line())
-            .await
-            .expect("the ready line within 30 s")
-            .unwrap()
-            .expect("a ready line");
-        let ready = serde_json::from_str(&line).expect("the ready line is JSON");
-        Self {
-            child,
-            stdout,
-            ready,
-        }
-    }
-
-    fn uri(&self, field: &str) -> &str {
-        self.ready[field].as_str().unwrap()
-    }
-
-    /// GETs the policy with `token`; returns the status.
-    async fn get_policy(&self, token: &str) -> reqwest::StatusCode {
-        reqwest::Client::new()
-            .get(format!(
-                "{}/v1.0/policies/AllowSelfServicePurchase",
-                self.uri("serviceUri")
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .status()
-    }
-}
-
-/// Runs a command other than `serve`; returns its exit success and stdout.
-async fn run(args: &[&str], data: &Path) -> (bool, String) {
-    let output = Command::new(BINARY)
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
+/// GETs the policy from a served emulator with `token`; returns the status.
+async fn get_policy(served: &Served, token: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .get(format!(
+            "{}/v1.0/policies/AllowSelfServicePurchase",
+            served.uri("serviceUri")
+        ))
+        .bearer_auth(token)
+        .send()
         .await
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8(output.stdout).unwrap(),
-    )
+        .unwrap()
+        .status()
 }
 
 /// The token the `token` command prints (its last line).
@@ -89,7 +37,7 @@ async fn token(data: &Path, tenant: &str, user: &str) -> String {
 async fn serve_prints_one_ready_line_then_serves_until_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("state");
-    let mut served = Served::start(&data).await;
+    let mut served = Served::start(&data, &[]).await;
     let ready = &served.ready;
     let port = ready["port"].as_u64().unwrap();
     let base = format!("http://127.0.0.1:{port}");
@@ -112,9 +60,7 @@ async fn serve_prints_one_ready_line_then_serves_until_stopped() {
         .json()
         .await
         .unwrap();
-    let status = served
-        .get_policy(minted["accessToken"].as_str().unwrap())
-        .await;
+    let status = get_policy(&served, minted["accessToken"].as_str().unwrap()).await;
     assert_eq!(status, reqwest::StatusCode::OK);
 
     stop(&mut served.child).await;
@@ -133,15 +79,15 @@ async fn token_command_works_with_and_without_a_server() {
     let dir = tempfile::tempdir().unwrap();
     // Before the first start: the command creates the state and the key.
     let before = token(dir.path(), "contoso.onmicrosoft.com", ADMIN).await;
-    let served = Served::start(dir.path()).await;
+    let served = Served::start(dir.path(), &[]).await;
     let during = token(
         dir.path(),
         "00000000-0000-0000-0000-0000000fab01",
         "admin@fabrikam.onmicrosoft.com",
     )
     .await;
-    assert_eq!(served.get_policy(&before).await, reqwest::StatusCode::OK);
-    assert_eq!(served.get_policy(&during).await, reqwest::StatusCode::OK);
+    assert_eq!(get_policy(&served, &before).await, reqwest::StatusCode::OK);
+    assert_eq!(get_policy(&served, &during).await, reqwest::StatusCode::OK);
 }
 
 #[tokio::test]
@@ -182,9 +128,9 @@ async fn reset_command_deletes_the_state_and_the_key() {
     let (ok, _) = run(&["reset"], dir.path()).await;
     assert!(ok);
     assert!(!dir.path().join("emulator.db").exists());
-    let served = Served::start(dir.path()).await;
+    let served = Served::start(dir.path(), &[]).await;
     assert_eq!(
-        served.get_policy(&old).await,
+        get_policy(&served, &old).await,
         reqwest::StatusCode::UNAUTHORIZED,
         "a new key was generated"
     );
@@ -210,5 +156,105 @@ async fn stop(child: &mut Child) {
     #[cfg(not(unix))]
     {
         child.kill().await.unwrap();
+    }
+}
+
+/// A token for contoso's admin from `POST /admin/tokens` of a served emulator.
+async fn admin_token(served: &Served) -> String {
+    let minted: Value = reqwest::Client::new()
+        .post(format!("{}/tokens", served.uri("adminUri")))
+        .json(&json!({"tenant": "contoso", "user": ADMIN}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    minted["accessToken"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn serve_flags_inject_faults_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(
+        dir.path(),
+        &[
+            "--error-next",
+            "1",
+            "--error-status",
+            "500",
+            "--fault-method",
+            "get",
+            "--fault-seed",
+            "5",
+            "--latency-ms",
+            "1",
+        ],
+    )
+    .await;
+    let faults: Value = reqwest::get(format!("{}/faults", served.uri("adminUri")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(faults["seed"], 5);
+    assert_eq!(
+        faults["errors"],
+        json!({"status": 500, "next": 1, "method": "GET"})
+    );
+    assert_eq!(faults["latency"], json!({"ms": 1, "method": "GET"}));
+    assert_eq!(faults["throttle"], Value::Null);
+    let token = admin_token(&served).await;
+    assert_eq!(
+        get_policy(&served, &token).await,
+        reqwest::StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(get_policy(&served, &token).await, reqwest::StatusCode::OK);
+}
+
+#[tokio::test]
+async fn serve_takes_the_whole_fault_configuration_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(
+        dir.path(),
+        &[
+            "--faults",
+            r#"{"throttle":{"everyNth":1,"retryAfterSeconds":9,"method":"GET"}}"#,
+        ],
+    )
+    .await;
+    let token = admin_token(&served).await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1.0/policies", served.uri("serviceUri")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "9");
+}
+
+#[tokio::test]
+async fn serve_refuses_faults_that_make_no_sense() {
+    let dir = tempfile::tempdir().unwrap();
+    for flags in [
+        &["--error-status", "404", "--error-next", "1"][..],
+        &["--drop-probability", "2"][..],
+        &["--faults", r#"{"errors":{}}"#][..],
+    ] {
+        let output = tokio::time::timeout(
+            Duration::from_secs(30),
+            Command::new(support::process::BINARY)
+                .args(["serve", "--port", "0", "--data"])
+                .arg(dir.path())
+                .args(flags)
+                .output(),
+        )
+        .await
+        .expect("the emulator exits at once")
+        .unwrap();
+        assert!(!output.status.success(), "{flags:?}");
+        assert_eq!(output.stdout, b"", "no ready line for {flags:?}");
     }
 }

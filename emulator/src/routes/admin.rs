@@ -1,9 +1,14 @@
-//! The admin area under `/admin`, for tests and tools on the same machine: loopback clients
-//! only (403 otherwise).
+//! The admin area under `/admin`, for people, tests and tools on the same machine: loopback
+//! clients only (403 otherwise). JSON in and out, but for the page.
 //!
 //! | method and path | answer |
 //! |---|---|
+//! | `GET /admin[?tenant=T]` | the HTML page of a tenant's settings and change history ([`page`]) |
+//! | `GET /tenants` | `{"items":[{"id","name","domain"}]}` |
+//! | `GET /tenants/{tenant}/audit[?top=N]` | the tenant's changes, newest first ([`tenants`]) |
 //! | `POST /tokens` `{"tenant","user"[,"lifetimeSeconds"]}` | `{"accessToken","expiresOn"}` |
+//! | `GET`, `PUT`, `DELETE /faults` | the faults injected into the licensing API ([`knobs`]) |
+//! | `GET`, `PUT /settings` | the authority's lifetimes ([`knobs`]) |
 
 use std::net::SocketAddr;
 
@@ -11,7 +16,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -19,10 +24,27 @@ use crate::error::ApiError;
 use crate::tokens::{self, MintError};
 use crate::{clock, AppState};
 
+pub mod knobs;
+pub mod page;
+pub mod tenants;
+
 /// The routes of this area, relative to `/admin`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(page::page))
+        .route("/tenants", get(tenants::list))
+        .route("/tenants/{tenant}/audit", get(tenants::audit))
         .route("/tokens", post(mint_token))
+        .route(
+            "/faults",
+            get(knobs::get_faults)
+                .put(knobs::put_faults)
+                .delete(knobs::clear_faults),
+        )
+        .route(
+            "/settings",
+            get(knobs::get_settings).put(knobs::put_settings),
+        )
         .method_not_allowed_fallback(super::method_not_allowed)
         .fallback(super::no_route)
         .layer(axum::middleware::from_fn(loopback_only))
@@ -65,12 +87,7 @@ async fn mint_token(
     State(state): State<AppState>,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Result<Json<TokenAnswer>, ApiError> {
-    let Json(request) = body.map_err(|rejection| {
-        ApiError::BadRequest(format!(
-            "The request body must be {{\"tenant\": \"...\", \"user\": \"...\"}}: {}",
-            rejection.body_text()
-        ))
-    })?;
+    let request = json_body(body, r#"{"tenant": "...", "user": "..."}"#)?;
     let lifetime = request
         .lifetime_seconds
         .unwrap_or_else(|| i64::from(state.settings().token_lifetime_s));
@@ -97,4 +114,23 @@ async fn mint_token(
         access_token: minted.token,
         expires_on: minted.expires_on,
     }))
+}
+
+/// The body of a JSON request, or a 400 that says what `shape` it should have and what is wrong.
+fn json_body<T>(body: Result<Json<T>, JsonRejection>, shape: &str) -> Result<T, ApiError> {
+    body.map(|Json(value)| value).map_err(|rejection| {
+        ApiError::BadRequest(format!(
+            "The request body must be {shape}: {}",
+            rejection.body_text()
+        ))
+    })
+}
+
+/// The tenant whose id, name or domain is `key`, or a 404.
+async fn find_tenant(state: &AppState, key: &str) -> Result<crate::model::Tenant, ApiError> {
+    state
+        .store()
+        .find_tenant(key)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Tenant '{key}' was not found.")))
 }

@@ -31,18 +31,33 @@ use crate::model::{ChangeContext, OfferTypePolicy, Policy, PolicyValue, ProductP
 use crate::store::{SetOutcome, Store};
 use crate::AppState;
 
+const POLICIES: &str = "/policies";
+const POLICY: &str = "/policies/{policy_id}";
+const PRODUCTS: &str = "/policies/{policy_id}/products";
+const PRODUCT: &str = "/policies/{policy_id}/products/{product_id}";
+const OFFER_TYPE: &str = "/policies/{policy_id}/offerTypes/{offer_type}";
+
+/// Every route of this area as (method, path relative to `/v1.0`, in axum's syntax): what
+/// [`router`] serves and `openapi.json` documents.
+pub const ROUTES: [(&str, &str); 7] = [
+    ("GET", POLICIES),
+    ("GET", POLICY),
+    ("GET", PRODUCTS),
+    ("GET", PRODUCT),
+    ("PUT", PRODUCT),
+    ("GET", OFFER_TYPE),
+    ("PUT", OFFER_TYPE),
+];
+
 /// The routes of this area, relative to `/v1.0`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/policies", get(list_policies))
-        .route("/policies/{policy_id}", get(get_policy))
-        .route("/policies/{policy_id}/products", get(list_product_policies))
+        .route(POLICIES, get(list_policies))
+        .route(POLICY, get(get_policy))
+        .route(PRODUCTS, get(list_product_policies))
+        .route(PRODUCT, get(get_product_policy).put(put_product_policy))
         .route(
-            "/policies/{policy_id}/products/{product_id}",
-            get(get_product_policy).put(put_product_policy),
-        )
-        .route(
-            "/policies/{policy_id}/offerTypes/{offer_type}",
+            OFFER_TYPE,
             get(get_offer_type_policy).put(put_offer_type_policy),
         )
 }

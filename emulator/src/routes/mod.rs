@@ -10,7 +10,9 @@ use crate::error::ApiError;
 
 pub mod admin;
 pub mod authority;
+pub mod html;
 pub mod licensing;
+pub mod openapi;
 
 /// Like axum's [`Path`], but a bad path is an [`ApiError`] (a JSON 400).
 #[derive(Debug)]

@@ -19,6 +19,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod process;
+
 pub use mscommerce_emulator::seed::{
     APP_CLIENT_ID, APP_CLIENT_SECRET, DEFAULT_TENANT_ID as CONTOSO, FABRIKAM_TENANT_ID as FABRIKAM,
     MODULE_CLIENT_ID,

@@ -2,49 +2,10 @@
 
 use std::fmt::Write as _;
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
 
 use crate::model::{Tenant, User};
-
-/// An HTML page, with headers that keep it out of caches and frames.
-#[derive(Debug)]
-pub struct Page {
-    status: StatusCode,
-    html: String,
-}
-
-impl IntoResponse for Page {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, Html(self.html)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-            ),
-        );
-        response
-    }
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
+use crate::routes::html::{escape, Page};
 
 fn page(status: StatusCode, title: &str, body: &str) -> Page {
     let html = format!(
@@ -61,7 +22,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Page {
          </style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n{body}</main>\n</body>\n</html>\n",
         title = escape(title),
     );
-    Page { status, html }
+    Page::new(status, html)
 }
 
 /// A page that says what went wrong, when there is no client to send the error back to.
@@ -222,17 +183,4 @@ pub fn device_done_page(approved: bool, app_name: &str) -> Page {
         title,
         &format!("<p>{}</p>\n", escape(&text)),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_covers_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 }
