@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::process::{run, Served};
+use support::process::{mint_token, run, Served};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
@@ -51,16 +51,7 @@ async fn serve_prints_one_ready_line_then_serves_until_stopped() {
     assert!(data.join("emulator.db").is_file());
 
     // A token minted over HTTP works.
-    let minted: Value = reqwest::Client::new()
-        .post(format!("{}/tokens", served.uri("adminUri")))
-        .json(&json!({"tenant": "contoso", "user": ADMIN}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let status = get_policy(&served, minted["accessToken"].as_str().unwrap()).await;
+    let status = get_policy(&served, &admin_token(&served).await).await;
     assert_eq!(status, reqwest::StatusCode::OK);
 
     stop(&mut served.child).await;
@@ -161,16 +152,7 @@ async fn stop(child: &mut Child) {
 
 /// A token for contoso's admin from `POST /admin/tokens` of a served emulator.
 async fn admin_token(served: &Served) -> String {
-    let minted: Value = reqwest::Client::new()
-        .post(format!("{}/tokens", served.uri("adminUri")))
-        .json(&json!({"tenant": "contoso", "user": ADMIN}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    minted["accessToken"].as_str().unwrap().to_owned()
+    mint_token(&reqwest::Client::new(), served.uri("adminUri"), ADMIN).await
 }
 
 #[tokio::test]

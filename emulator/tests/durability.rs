@@ -7,22 +7,8 @@ use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::process::Served;
+use support::process::{mint_token, Served};
 use support::{ADMIN, POLICY};
-
-/// A token for contoso's admin from the served emulator.
-async fn token(client: &reqwest::Client, served: &Served) -> String {
-    let minted: Value = client
-        .post(format!("{}/tokens", served.uri("adminUri")))
-        .json(&json!({"tenant": "contoso", "user": ADMIN}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    minted["accessToken"].as_str().unwrap().to_owned()
-}
 
 /// Every product's value, by product id.
 async fn values(
@@ -62,7 +48,7 @@ async fn acknowledged_puts_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
     let mut served = Served::start(dir.path(), &[]).await;
-    let token = token(&client, &served).await;
+    let token = mint_token(&client, served.uri("adminUri"), ADMIN).await;
     let products: Vec<String> = values(&client, &served, &token).await.into_keys().collect();
 
     // A burst: each writer owns some products and sets them in turn, recording what was

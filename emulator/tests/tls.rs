@@ -3,8 +3,8 @@
 mod support;
 
 use reqwest::{Certificate, StatusCode};
-use serde_json::{json, Value};
-use support::process::Served;
+use serde_json::Value;
+use support::process::{mint_token, Served};
 
 #[tokio::test]
 async fn tls_serves_https_to_a_client_that_trusts_the_written_certificate() {
@@ -28,18 +28,15 @@ async fn tls_serves_https_to_a_client_that_trusts_the_written_certificate() {
         .build()
         .unwrap();
     for host in ["127.0.0.1", "localhost"] {
-        let minted: Value = client
-            .post(format!("https://{host}:{port}/admin/tokens"))
-            .json(&json!({"tenant": "contoso", "user": "admin@contoso.onmicrosoft.com"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = mint_token(
+            &client,
+            &format!("https://{host}:{port}/admin"),
+            "admin@contoso.onmicrosoft.com",
+        )
+        .await;
         let response = client
             .get(format!("https://{host}:{port}/v1.0/policies"))
-            .bearer_auth(minted["accessToken"].as_str().unwrap())
+            .bearer_auth(&token)
             .send()
             .await
             .unwrap();

@@ -55,6 +55,24 @@ impl Served {
     }
 }
 
+/// A token for `user` of contoso from `POST <admin>/tokens`, through `client` (which must trust
+/// the server's certificate when it serves HTTPS).
+pub async fn mint_token(client: &reqwest::Client, admin_uri: &str, user: &str) -> String {
+    let minted: Value = client
+        .post(format!("{admin_uri}/tokens"))
+        .json(&serde_json::json!({"tenant": "contoso", "user": user}))
+        .send()
+        .await
+        .expect("POST /admin/tokens")
+        .json()
+        .await
+        .expect("a JSON answer");
+    minted["accessToken"]
+        .as_str()
+        .expect("an accessToken")
+        .to_owned()
+}
+
 /// Runs a command other than `serve` with `--data <data>`; returns its exit success and stdout.
 pub async fn run(args: &[&str], data: &Path) -> (bool, String) {
     let output = Command::new(BINARY)
