@@ -1,13 +1,16 @@
-//! A registry of objects handed across the ABI as ids. Ids are never reused, so a stale id can
-//! only miss, never reach another object.
+//! A registry of objects handed across the ABI as ids. Ids are never reused and come from one
+//! counter shared by every registry, so a stale id, or the id of a cancel token passed as a
+//! client (or the reverse), can only miss, never reach another object.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// The next id of any registry.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Objects of one type, by id.
 pub(crate) struct Registry<T> {
-    next: AtomicU64,
     items: Mutex<Option<HashMap<u64, Arc<T>>>>,
 }
 
@@ -15,7 +18,6 @@ impl<T> Registry<T> {
     /// An empty registry (usable in a `static`).
     pub(crate) const fn new() -> Self {
         Registry {
-            next: AtomicU64::new(1),
             items: Mutex::new(None),
         }
     }
@@ -29,7 +31,7 @@ impl<T> Registry<T> {
 
     /// Stores an object and returns its new id (never 0).
     pub(crate) fn insert(&self, item: T) -> u64 {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         self.lock()
             .get_or_insert_with(HashMap::new)
             .insert(id, Arc::new(item));
@@ -63,5 +65,15 @@ mod tests {
         assert_ne!(a, b);
         assert!(registry.get(a).is_none());
         assert_eq!(registry.get(b).as_deref(), Some(&"b"));
+    }
+
+    #[test]
+    fn an_id_of_one_registry_is_never_an_id_of_another() {
+        let clients = Registry::new();
+        let cancels = Registry::new();
+        let client = clients.insert("client");
+        let cancel = cancels.insert("cancel");
+        assert!(cancels.get(client).is_none());
+        assert!(clients.get(cancel).is_none());
     }
 }

@@ -1,8 +1,11 @@
 //! HTTP: one tokio runtime and one connection pool per process, shared by every client, and a
-//! request helper that adds the contract's headers, honours cancellation and caps what it reads.
+//! request helper that adds the contract's headers, honours cancellation, caps what it reads and
+//! retries transient faults of idempotent requests (see [`retry`] and `docs/reliability.md`).
+
+pub mod retry;
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, USER_AGENT};
 use tokio::sync::watch;
@@ -12,11 +15,19 @@ use crate::auth::Secret;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::Sink;
 
+pub use retry::RetryPolicy;
+
 /// The header carrying the id that ties a request to the service's logs.
 pub const CORRELATION_HEADER: &str = "x-ms-correlation-id";
 
 /// Response bodies larger than this are refused rather than read into memory.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// How long opening a connection (DNS, TCP and TLS) may take. One value for the whole process:
+/// it belongs to the shared connection pool, not to a client. A healthy service connects in well
+/// under a second, so a short limit lets a retry try again soon instead of waiting out the whole
+/// request timeout; each attempt is also bounded by the client's `timeoutSeconds`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 static HTTP: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
@@ -48,7 +59,7 @@ pub fn http_client() -> Result<&'static reqwest::Client> {
         reqwest::Client::builder()
             .min_tls_version(reqwest::tls::Version::TLS_1_2)
             .https_only(false) // http is allowed, but only to loopback: checked in config.
-            .connect_timeout(Duration::from_secs(30))
+            .connect_timeout(CONNECT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(90))
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -108,8 +119,45 @@ pub struct Response {
     pub status: u16,
     /// The body, at most [`MAX_BODY_BYTES`].
     pub body: Vec<u8>,
-    /// The correlation id sent with the request.
+    /// The correlation id sent with the request (the same on every attempt).
     pub correlation_id: String,
+    /// The wait the service asked for with `Retry-After`, if it sent one that parses.
+    pub retry_after: Option<Duration>,
+    /// How many attempts were made, this answer's included.
+    pub attempts: u32,
+    /// Why retrying stopped although this answer was worth retrying (attempts used up, the
+    /// budget spent, a `Retry-After` beyond the budget), as a clause that ends a sentence
+    /// started by [`Response::retry_summary`]; `None` when this answer is final by itself.
+    pub gave_up: Option<String>,
+}
+
+impl Response {
+    /// One sentence for error messages when retries happened or were cut short: how many
+    /// attempts, why they stopped, and the correlation id. `None` for a single attempt whose
+    /// answer was final, so those messages stay exactly as the contract has them.
+    pub fn retry_summary(&self) -> Option<String> {
+        let attempts = plural(self.attempts, "attempt");
+        match &self.gave_up {
+            Some(why) => Some(format!(
+                "Gave up after {attempts}{why} (correlation id {}).",
+                self.correlation_id
+            )),
+            None if self.attempts > 1 => Some(format!(
+                "Answered after {attempts} (correlation id {}).",
+                self.correlation_id
+            )),
+            None => None,
+        }
+    }
+}
+
+/// `1 attempt`, `3 attempts`.
+fn plural(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// A request to send: the method, the URL and, for writes, a JSON body.
@@ -123,40 +171,87 @@ pub struct HttpRequest {
     pub body: Option<String>,
 }
 
-/// Sends a request with the bearer token and a new correlation id, and reads the whole answer.
+impl HttpRequest {
+    /// Whether sending this request twice leaves the service as sending it once does, so a
+    /// retry after a lost or failed answer is safe. True only for `GET` (a read) and `PUT` (the
+    /// licensing API's PUT sets a value: setting the same value again changes nothing). Every
+    /// other method is never retried, whatever it is used for.
+    pub fn is_idempotent(&self) -> bool {
+        self.method == reqwest::Method::GET || self.method == reqwest::Method::PUT
+    }
+}
+
+/// Sends a request with the bearer token and a new correlation id (the same on every attempt),
+/// and reads the whole answer. Transient faults of idempotent requests are retried as `retry` allows (see [`retry`]); each
+/// attempt may take `timeout` at most, and all of them together `retry.budget`.
 pub async fn execute(
     request: HttpRequest,
     token: &Secret,
     user_agent: &str,
     timeout: Duration,
+    retry: &RetryPolicy,
     sink: &Sink,
     cancel: &Cancel,
 ) -> Result<Response> {
-    let correlation_id = uuid::Uuid::new_v4().to_string();
-    if cancel.is_cancelled() {
-        return Err(cancelled(&correlation_id));
+    retry::run(request, token, user_agent, timeout, retry, sink, cancel).await
+}
+
+/// A failed attempt: the error, and whether trying again could help.
+#[derive(Debug)]
+struct AttemptError {
+    error: Error,
+    transient: bool,
+}
+
+impl AttemptError {
+    fn permanent(error: Error) -> Self {
+        AttemptError {
+            error,
+            transient: false,
+        }
     }
+}
+
+/// What every attempt of one call shares.
+struct Call<'a> {
+    request: &'a HttpRequest,
+    token: &'a Secret,
+    user_agent: &'a str,
+    correlation_id: &'a str,
+    sink: &'a Sink,
+    cancel: &'a Cancel,
+}
+
+/// One attempt: sends the request and reads the answer within `limit` (the per-request timeout,
+/// or what is left of the retry budget when that is less), or stops on cancel.
+async fn attempt(call: &Call<'_>, limit: Duration) -> std::result::Result<Response, AttemptError> {
+    let Call {
+        request,
+        token,
+        user_agent,
+        correlation_id,
+        sink,
+        cancel,
+    } = *call;
     let started = Instant::now();
-    sink.verbose(&format!(
-        "{} {} (correlation id {correlation_id})",
-        request.method, request.url
-    ));
-    let work = send(request, token, user_agent, &correlation_id);
+    let work = send(request.clone(), token, user_agent, correlation_id);
     let outcome = tokio::select! {
         biased;
-        _ = cancel.cancelled() => return Err(cancelled(&correlation_id)),
-        outcome = tokio::time::timeout(timeout, work) => outcome,
+        _ = cancel.cancelled() => return Err(AttemptError::permanent(cancelled(correlation_id))),
+        outcome = tokio::time::timeout(limit, work) => outcome,
     };
     let response = match outcome {
+        // Transient: the service may answer in time on another attempt; the retry loop stops
+        // when the budget is spent.
         Err(_) => {
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "The request timed out after {} seconds.",
-                    timeout.as_secs_f64()
-                ),
-            )
-            .with_correlation_id(&correlation_id))
+            return Err(AttemptError {
+                error: Error::new(
+                    ErrorKind::Timeout,
+                    format!("The request timed out after {}.", in_seconds(limit)),
+                )
+                .with_correlation_id(correlation_id),
+                transient: true,
+            })
         }
         Ok(result) => result?,
     };
@@ -168,19 +263,33 @@ pub async fn execute(
     Ok(response)
 }
 
+/// Seconds for messages: `30`, `0.25`.
+fn seconds(duration: Duration) -> String {
+    let text = format!("{:.3}", duration.as_secs_f64());
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A duration for sentences: `1 second`, `0.25 seconds`.
+fn in_seconds(duration: Duration) -> String {
+    match seconds(duration).as_str() {
+        "1" => "1 second".to_owned(),
+        other => format!("{other} seconds"),
+    }
+}
+
 async fn send(
     request: HttpRequest,
     token: &Secret,
     user_agent: &str,
     correlation_id: &str,
-) -> Result<Response> {
-    let client = http_client()?;
+) -> std::result::Result<Response, AttemptError> {
+    let client = http_client().map_err(AttemptError::permanent)?;
     let mut bearer =
         HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-            Error::new(
+            AttemptError::permanent(Error::new(
                 ErrorKind::InvalidArgument,
                 "The token holds characters a header cannot carry.",
-            )
+            ))
         })?;
     // Keeps the token out of any Debug output of the request.
     bearer.set_sensitive(true);
@@ -200,11 +309,17 @@ async fn send(
         .await
         .map_err(|e| transport_error(&e, correlation_id))?;
     let status = response.status().as_u16();
+    // Read now: an HTTP-date counts from when the answer arrived.
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| retry::parse_retry_after(value, SystemTime::now()));
     if response
         .content_length()
         .is_some_and(|n| n > MAX_BODY_BYTES as u64)
     {
-        return Err(too_large(correlation_id));
+        return Err(AttemptError::permanent(too_large(correlation_id)));
     }
     let mut body = Vec::new();
     while let Some(chunk) = response
@@ -213,7 +328,7 @@ async fn send(
         .map_err(|e| transport_error(&e, correlation_id))?
     {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large(correlation_id));
+            return Err(AttemptError::permanent(too_large(correlation_id)));
         }
         body.extend_from_slice(&chunk);
     }
@@ -221,6 +336,9 @@ async fn send(
         status,
         body,
         correlation_id: correlation_id.to_owned(),
+        retry_after,
+        attempts: 1,
+        gave_up: None,
     })
 }
 
@@ -237,7 +355,7 @@ fn too_large(correlation_id: &str) -> Error {
     .with_correlation_id(correlation_id)
 }
 
-fn transport_error(error: &reqwest::Error, correlation_id: &str) -> Error {
+fn transport_error(error: &reqwest::Error, correlation_id: &str) -> AttemptError {
     let kind = if error.is_timeout() {
         ErrorKind::Timeout
     } else {
@@ -246,17 +364,51 @@ fn transport_error(error: &reqwest::Error, correlation_id: &str) -> Error {
     // Walk the source chain: reqwest's own message ("error sending request") hides the cause.
     let mut message = String::from("Unable to connect to the remote server");
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    let mut invalid_data = false;
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
+        invalid_data |= is_invalid_data(cause);
         source = cause.source();
     }
-    Error::new(kind, message).with_correlation_id(correlation_id)
+    // Refused, reset or dropped connections and connect timeouts may go away on their own. A TLS
+    // failure (an untrusted certificate, no common protocol) shows as InvalidData and will not;
+    // nor will a request reqwest could not build.
+    let transient = !(invalid_data || error.is_builder() || error.is_redirect());
+    AttemptError {
+        error: Error::new(kind, message).with_correlation_id(correlation_id),
+        transient,
+    }
+}
+
+/// Whether `cause` is an I/O error of kind InvalidData, or wraps one. Looks inside wrapped I/O
+/// errors by hand: `io::Error::source` skips the error it wraps, which is where the TLS stack puts
+/// its InvalidData error (inside an `Other` one from the connector).
+fn is_invalid_data(cause: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = cause.downcast_ref::<std::io::Error>();
+    while let Some(io) = current {
+        if io.kind() == std::io::ErrorKind::InvalidData {
+            return true;
+        }
+        current = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<std::io::Error>());
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_data_is_found_inside_wrapped_io_errors() {
+        let tls = std::io::Error::new(std::io::ErrorKind::InvalidData, "invalid peer certificate");
+        let wrapped = std::io::Error::other(tls);
+        assert!(is_invalid_data(&wrapped));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(!is_invalid_data(&std::io::Error::other(refused)));
+    }
 
     #[test]
     fn cancel_fires_once_and_stays_fired() {

@@ -16,6 +16,8 @@ pub const AUTH_EXPIRED_MESSAGE: &str = "Your credentials have expired. Please, c
 
 /// Turns a failed HTTP answer into the contract's error:
 /// `<what failed>, ErrorMessage - <error> ErrorDetails - <response body>`, or the 401 message.
+/// When the request was retried, `<error>` ends with one more sentence saying how many attempts
+/// were made, why they stopped and the correlation id; the body stays last.
 pub(crate) fn http_failure(what_failed: &str, target: Option<&str>, response: &Response) -> Error {
     let status = response.status;
     let body = String::from_utf8_lossy(&response.body).into_owned();
@@ -30,8 +32,12 @@ pub(crate) fn http_failure(what_failed: &str, target: Option<&str>, response: &R
     let message = if status == 401 {
         AUTH_EXPIRED_MESSAGE.to_owned()
     } else {
+        let retries = response
+            .retry_summary()
+            .map(|summary| format!(" {summary}"))
+            .unwrap_or_default();
         format!(
-            "{what_failed}, ErrorMessage - The remote server returned an error: ({status}) {}. ErrorDetails - {body}",
+            "{what_failed}, ErrorMessage - The remote server returned an error: ({status}) {}.{retries} ErrorDetails - {body}",
             reason(status)
         )
     };
@@ -78,7 +84,32 @@ mod tests {
             status,
             body: body.as_bytes().to_vec(),
             correlation_id: "c-1".into(),
+            retry_after: None,
+            attempts: 1,
+            gave_up: None,
         }
+    }
+
+    #[test]
+    fn retried_failure_names_attempts_and_correlation_id_before_the_details() {
+        let body = r#"{"errorCode":"ServiceUnavailable"}"#;
+        let mut answer = response(503, body);
+        answer.attempts = 4;
+        answer.gave_up = Some(String::new());
+        let err = http_failure("Failed to retrieve policies", None, &answer);
+        assert_eq!(
+            err.message(),
+            format!("Failed to retrieve policies, ErrorMessage - The remote server returned an error: (503) Server Unavailable. Gave up after 4 attempts (correlation id c-1). ErrorDetails - {body}")
+        );
+        assert_eq!(err.details(), Some(body));
+    }
+
+    #[test]
+    fn unauthorized_after_a_retry_keeps_the_exact_message() {
+        let mut answer = response(401, "");
+        answer.attempts = 2;
+        let err = http_failure("Failed to retrieve policies", None, &answer);
+        assert_eq!(err.message(), AUTH_EXPIRED_MESSAGE);
     }
 
     #[test]
