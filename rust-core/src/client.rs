@@ -3,13 +3,14 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::auth::signin::SignIn;
+use crate::auth::cache::{self, CachedAccount, TokenCache};
+use crate::auth::signin::{Identity, SignIn};
 use crate::auth::tokens::{self, account_of, TokenSet};
-use crate::auth::{device, Secret};
+use crate::auth::{browser, device, ConnectOptions, ContextScope, Flow, Secret};
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Cancel, Response};
-use crate::log::Sink;
+use crate::log::{Level, Sink};
 use crate::policy::wire::ServiceList;
 use crate::policy::{
     messages, Operation, OutputItem, Request, ServiceItem, ServicePolicy, NOT_CONNECTED_MESSAGE,
@@ -28,6 +29,10 @@ pub struct Client {
 struct Session {
     signin: SignIn,
     tokens: TokenSet,
+    /// How it signed in: `Browser`, `DeviceCode` or `TokenCache`.
+    flow: &'static str,
+    /// Where rotated refresh tokens go (`-ContextScope CurrentUser`).
+    cache: Option<TokenCache>,
 }
 
 impl Client {
@@ -57,8 +62,9 @@ impl Client {
     pub async fn invoke_async(&self, request: &Request, cancel: &Cancel) -> Result<Value> {
         let sink = Sink::new(request.operation_id);
         match &request.operation {
-            Operation::Connect { signin } => return self.connect(signin, &sink, cancel).await,
+            Operation::Connect { options } => return self.connect(options, &sink, cancel).await,
             Operation::GetConnection => return Ok(self.connection().await),
+            Operation::Disconnect { forget } => return self.disconnect(*forget, &sink).await,
             _ => {}
         }
         let token = match request.token.as_ref().or(self.config.access_token.as_ref()) {
@@ -76,6 +82,7 @@ impl Client {
             token,
             &self.config.user_agent,
             self.config.request_timeout,
+            &self.config.retry,
             &sink,
             cancel,
         )
@@ -113,63 +120,169 @@ impl Client {
             Operation::GetProductPolicy { .. } | Operation::UpdateProductPolicy { .. } => {
                 to_value(OutputItem::from(decode::<ServiceItem>(&response)?))
             }
-            Operation::Connect { .. } | Operation::GetConnection => Err(Error::new(
-                ErrorKind::Internal,
-                "A connection request reached the licensing API.",
-            )),
+            Operation::Connect { .. } | Operation::GetConnection | Operation::Disconnect { .. } => {
+                Err(Error::new(
+                    ErrorKind::Internal,
+                    "A connection request reached the licensing API.",
+                ))
+            }
         })();
         output.map_err(|e| messages::other_failure(&what_failed, request.target(), e))
     }
 }
 
 impl Client {
-    /// Signs in with a device code and keeps the session; answers the connection.
-    async fn connect(&self, signin: &SignIn, sink: &Sink, cancel: &Cancel) -> Result<Value> {
-        let tokens = device::sign_in(signin, sink, cancel).await?;
+    /// Signs in (from the cache when it can serve, else as the options say) and keeps the
+    /// session; answers the connection. A failed sign-in leaves the previous session in place.
+    async fn connect(
+        &self,
+        options: &ConnectOptions,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<Value> {
+        let signin = SignIn::new(self.config.authority_uri.clone(), &options.identity);
+        let cache = match options.context_scope {
+            ContextScope::Process => None,
+            ContextScope::CurrentUser => match TokenCache::open().await {
+                Ok(cache) => Some(cache),
+                Err(error) => {
+                    sink.log(
+                        Level::Warning,
+                        &format!(
+                            "The sign-in will not be kept for later sessions: {}",
+                            error.message()
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let key = cache::key_of(&signin);
+        if let Some(cache) = &cache {
+            if let Some((signin, tokens)) =
+                silent(cache, &key, &signin, options, sink, cancel).await?
+            {
+                return Ok(self
+                    .keep(signin, tokens, "TokenCache", Some(cache.clone()), sink)
+                    .await);
+            }
+        }
+        let (tokens, flow) = match &options.flow {
+            Flow::Browser(browser) => (
+                browser::sign_in(&signin, browser, sink, cancel).await?,
+                "Browser",
+            ),
+            Flow::DeviceCode => (device::sign_in(&signin, sink, cancel).await?, "DeviceCode"),
+        };
+        if let (Some(cache), Some(account)) = (&cache, CachedAccount::from_tokens(&tokens)) {
+            match cache.save(&key, &account).await {
+                Ok(()) => {
+                    if let Some(warning) = cache.warning() {
+                        sink.log(Level::Warning, warning);
+                    }
+                    sink.verbose(&format!("the sign-in is kept in {}", cache.describe()));
+                }
+                Err(error) => sink.log(
+                    Level::Warning,
+                    &format!(
+                        "The sign-in will not be kept for later sessions: {}",
+                        error.message()
+                    ),
+                ),
+            }
+        }
+        Ok(self.keep(signin, tokens, flow, cache, sink).await)
+    }
+
+    /// Makes a signed-in session this client's; answers the connection.
+    async fn keep(
+        &self,
+        signin: SignIn,
+        tokens: TokenSet,
+        flow: &'static str,
+        cache: Option<TokenCache>,
+        sink: &Sink,
+    ) -> Value {
         sink.verbose(&format!(
             "signed in as {} (tenant {})",
             tokens.account.upn.as_deref().unwrap_or("(unknown)"),
             tokens.account.tenant_id.as_deref().unwrap_or("(unknown)")
         ));
         *self.session.lock().await = Some(Session {
-            signin: signin.clone(),
+            signin,
             tokens,
+            flow,
+            cache,
         });
-        Ok(self.connection().await)
+        self.connection().await
+    }
+
+    /// Ends the session; with `forget`, removes its account (or, with no session, the default
+    /// client's account at this authority) from the token cache.
+    async fn disconnect(&self, forget: bool, sink: &Sink) -> Result<Value> {
+        let session = self.session.lock().await.take();
+        let connected = session.is_some() || self.config.access_token.is_some();
+        let mut forgotten = false;
+        if forget {
+            let key = match &session {
+                Some(session) => cache::key_of(&session.signin),
+                None => cache::key_of(&SignIn::new(
+                    self.config.authority_uri.clone(),
+                    &Identity::from_raw(Default::default())?,
+                )),
+            };
+            let cache = TokenCache::open().await?;
+            forgotten = cache.remove(&key).await?;
+            sink.verbose(&format!(
+                "{} the cached account in {}",
+                if forgotten { "removed" } else { "there was no" },
+                cache.describe()
+            ));
+        }
+        Ok(serde_json::json!({ "wasConnected": connected, "forgotten": forgotten }))
     }
 
     /// Who is connected, where, and until when; never a token.
     async fn connection(&self) -> Value {
         let session = self.session.lock().await;
-        let (flow, account, authority, expires_on) = match (&*session, &self.config.access_token) {
+        let (flow, account, expires_on, scope, cache) = match (&*session, &self.config.access_token)
+        {
             (Some(session), _) => (
-                Some("DeviceCode"),
+                Some(session.flow),
                 session.tokens.account.clone(),
-                Some(
-                    session
-                        .signin
-                        .authority_uri
-                        .as_str()
-                        .trim_end_matches('/')
-                        .to_owned(),
-                ),
                 Some(session.tokens.expires_on()),
+                Some(if session.cache.is_some() {
+                    ContextScope::CurrentUser.name()
+                } else {
+                    ContextScope::Process.name()
+                }),
+                session.cache.as_ref().map(TokenCache::describe),
             ),
-            (None, Some(token)) => (Some("AccessToken"), account_of(token), None, None),
-            (None, None) => (None, Default::default(), None, None),
+            (None, Some(token)) => (
+                Some("AccessToken"),
+                account_of(token),
+                None,
+                Some(ContextScope::Process.name()),
+                None,
+            ),
+            (None, None) => (None, Default::default(), None, None, None),
         };
         serde_json::json!({
             "connected": flow.is_some(),
             "flow": flow,
             "account": account.upn,
             "tenantId": account.tenant_id,
+            "environment": self.config.environment,
             "serviceUri": self.config.service_uri.as_str().trim_end_matches('/'),
-            "authorityUri": authority,
+            "authorityUri": self.config.authority_uri.as_str().trim_end_matches('/'),
             "expiresOn": expires_on,
+            "contextScope": scope,
+            "tokenCache": cache,
         })
     }
 
-    /// The session's access token, refreshed first when it is about to expire.
+    /// The session's access token, refreshed first when it is about to expire. The rotated
+    /// refresh token goes back to the cache, so the next process finds one that works.
     async fn session_token(&self, sink: &Sink, cancel: &Cancel) -> Result<Secret> {
         let mut session = self.session.lock().await;
         let session = session
@@ -177,10 +290,101 @@ impl Client {
             .ok_or_else(|| Error::new(ErrorKind::NotConnected, NOT_CONNECTED_MESSAGE))?;
         if session.tokens.needs_refresh() {
             sink.verbose("refreshing the access token before it expires");
-            session.tokens = tokens::refresh(&session.signin, &session.tokens, cancel).await?;
+            let renewed = match tokens::refresh(&session.signin, &session.tokens, cancel).await {
+                Err(error) if error.kind() == ErrorKind::AuthExpired => {
+                    // Another process of this user may have rotated the shared refresh token:
+                    // the cache then holds the new one.
+                    let cached = match &session.cache {
+                        Some(cache) => cache
+                            .load(&cache::key_of(&session.signin))
+                            .await
+                            .ok()
+                            .flatten(),
+                        None => None,
+                    };
+                    match cached {
+                        Some(account)
+                            if Some(&account.refresh) != session.tokens.refresh.as_ref() =>
+                        {
+                            tokens::redeem_refresh_token(&session.signin, &account.refresh, cancel)
+                                .await?
+                        }
+                        _ => return Err(error),
+                    }
+                }
+                other => other?,
+            };
+            session.tokens = renewed;
+            if let (Some(cache), Some(account)) =
+                (&session.cache, CachedAccount::from_tokens(&session.tokens))
+            {
+                if let Err(error) = cache.save(&cache::key_of(&session.signin), &account).await {
+                    sink.log(Level::Warning, error.message());
+                }
+            }
         }
         Ok(session.tokens.access.clone())
     }
+}
+
+/// Signs in from the cached account, if there is one that fits. A refused refresh token is
+/// removed (the user must sign in again); other failures (no network, cancelled) are returned.
+async fn silent(
+    cache: &TokenCache,
+    key: &str,
+    signin: &SignIn,
+    options: &ConnectOptions,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<Option<(SignIn, TokenSet)>> {
+    let account = match cache.load(key).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return Ok(None),
+        Err(error) => {
+            sink.log(Level::Warning, error.message());
+            return Ok(None);
+        }
+    };
+    let who = account.upn.as_deref().unwrap_or("(unknown)").to_owned();
+    if !account.serves(&signin.tenant, options.login_hint.as_deref()) {
+        sink.verbose(&format!(
+            "the cached account {who} does not fit this sign-in; signing in again"
+        ));
+        return Ok(None);
+    }
+    // Refresh in the account's own tenant: with `organizations` the authority would do the
+    // same, but a tenant id keeps a guest account from landing in its home tenant.
+    let signin = match &account.tenant_id {
+        Some(tenant) if cache_serves_any(&signin.tenant) => signin.in_tenant(tenant),
+        _ => signin.clone(),
+    };
+    sink.verbose(&format!("signing in as {who} from {}", cache.describe()));
+    match tokens::redeem_refresh_token(&signin, &account.refresh, cancel).await {
+        Ok(tokens) => {
+            if let Some(renewed) = CachedAccount::from_tokens(&tokens) {
+                if let Err(error) = cache.save(key, &renewed).await {
+                    sink.log(Level::Warning, error.message());
+                }
+            }
+            Ok(Some((signin, tokens)))
+        }
+        Err(error) if error.kind() == ErrorKind::AuthExpired => {
+            sink.verbose(&format!(
+                "the cached sign-in of {who} is no longer valid; signing in again"
+            ));
+            if let Err(error) = cache.remove(key).await {
+                sink.log(Level::Warning, error.message());
+            }
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn cache_serves_any(tenant: &str) -> bool {
+    ["organizations", "common"]
+        .iter()
+        .any(|any| tenant.eq_ignore_ascii_case(any))
 }
 
 fn decode<T: DeserializeOwned>(response: &Response) -> Result<T> {

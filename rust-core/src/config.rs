@@ -1,4 +1,5 @@
-//! A client's configuration: where the service is and how to reach it.
+//! A client's configuration: where the service is, how to reach it, and how long and how often
+//! to try (see `docs/abi.md` and `docs/reliability.md`).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -8,6 +9,10 @@ use url::{Host, Url};
 
 use crate::auth::Secret;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::retry::{
+    RetryPolicy, DEFAULT_BASE_DELAY_SECONDS, DEFAULT_BUDGET_SECONDS, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_DELAY_SECONDS,
+};
 
 /// The public licensing service.
 pub const DEFAULT_SERVICE_URI: &str = "https://licensing.m365.microsoft.com";
@@ -17,21 +22,39 @@ pub const DEFAULT_SERVICE_URI: &str = "https://licensing.m365.microsoft.com";
 pub struct ClientConfig {
     /// The service's base URI, without a trailing slash.
     pub service_uri: Url,
+    /// The sign-in authority, without a trailing slash.
+    pub authority_uri: Url,
+    /// The name of the cloud the endpoints belong to, or `Custom`.
+    pub environment: String,
     /// A bearer token obtained elsewhere, if the connection has one.
     pub access_token: Option<Secret>,
     /// The `User-Agent` header.
     pub user_agent: String,
-    /// How long one HTTP request may take in all.
+    /// How long one attempt of an HTTP request may take in all (connecting, sending, reading).
     pub request_timeout: Duration,
+    /// How often and for how long a request is retried.
+    pub retry: RetryPolicy,
 }
+
+/// The default `timeoutSeconds`: .NET's `HttpClient` default, which the original's web calls had.
+pub(crate) const DEFAULT_TIMEOUT_SECONDS: f64 = 100.0;
+
+/// The most attempts `maxAttempts` may ask for.
+pub(crate) const MAX_ATTEMPTS_LIMIT: u32 = 10;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawConfig {
+    environment: Option<String>,
     service_uri: Option<String>,
+    authority_uri: Option<String>,
     access_token: Option<String>,
     user_agent: Option<String>,
     timeout_seconds: Option<f64>,
+    max_attempts: Option<f64>,
+    retry_budget_seconds: Option<f64>,
+    retry_base_delay_seconds: Option<f64>,
+    retry_max_delay_seconds: Option<f64>,
 }
 
 impl ClientConfig {
@@ -43,25 +66,85 @@ impl ClientConfig {
                 format!("The client configuration is not valid JSON of the expected shape: {e}"),
             )
         })?;
-        let service_uri =
-            parse_service_uri(raw.service_uri.as_deref().unwrap_or(DEFAULT_SERVICE_URI))?;
+        let endpoints = crate::environment::Endpoints::resolve(
+            raw.environment.as_deref(),
+            raw.service_uri.as_deref(),
+            raw.authority_uri.as_deref(),
+        )?;
+        let retry = retry_policy(&raw)?;
         Ok(ClientConfig {
-            service_uri,
+            service_uri: endpoints.service_uri,
+            authority_uri: endpoints.authority_uri,
+            environment: endpoints.environment,
             access_token: raw.access_token.and_then(Secret::new),
             user_agent: raw
                 .user_agent
                 .unwrap_or_else(|| format!("MSCommerce/{}", env!("CARGO_PKG_VERSION"))),
-            request_timeout: seconds(raw.timeout_seconds, 100.0, "timeoutSeconds")?,
+            request_timeout: seconds(
+                raw.timeout_seconds,
+                DEFAULT_TIMEOUT_SECONDS,
+                3600.0,
+                "timeoutSeconds",
+            )?,
+            retry,
         })
     }
 }
 
-fn seconds(value: Option<f64>, default: f64, name: &str) -> Result<Duration> {
-    let value = value.unwrap_or(default);
-    if !(value.is_finite() && value > 0.0 && value <= 3600.0) {
+fn retry_policy(raw: &RawConfig) -> Result<RetryPolicy> {
+    let max_attempts = match raw.max_attempts {
+        None => DEFAULT_MAX_ATTEMPTS,
+        Some(n) if n.fract() == 0.0 && (1.0..=f64::from(MAX_ATTEMPTS_LIMIT)).contains(&n) => {
+            // Whole and within 1..=10: the cast is exact.
+            n as u32
+        }
+        Some(_) => {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                "maxAttempts must be a whole number from 1 (no retries) to {MAX_ATTEMPTS_LIMIT}."
+            ),
+            ))
+        }
+    };
+    let policy = RetryPolicy {
+        max_attempts,
+        budget: seconds(
+            raw.retry_budget_seconds,
+            DEFAULT_BUDGET_SECONDS,
+            3600.0,
+            "retryBudgetSeconds",
+        )?,
+        base_delay: seconds(
+            raw.retry_base_delay_seconds,
+            DEFAULT_BASE_DELAY_SECONDS,
+            60.0,
+            "retryBaseDelaySeconds",
+        )?,
+        max_delay: seconds(
+            raw.retry_max_delay_seconds,
+            DEFAULT_MAX_DELAY_SECONDS,
+            600.0,
+            "retryMaxDelaySeconds",
+        )?,
+    };
+    if policy.max_delay < policy.base_delay {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
-            format!("{name} must be a number of seconds above 0 and at most 3600."),
+            "retryMaxDelaySeconds must not be less than retryBaseDelaySeconds.",
+        ));
+    }
+    Ok(policy)
+}
+
+/// A number of seconds above 0 and at most `max`, or `default` when absent.
+fn seconds(value: Option<f64>, default: f64, max: f64, name: &str) -> Result<Duration> {
+    let value = value.unwrap_or(default);
+    // Checked before converting: Duration::from_secs_f64 panics on negative or huge values.
+    if !(value.is_finite() && value > 0.0 && value <= max) {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{name} must be a number of seconds above 0 and at most {max}."),
         ));
     }
     Ok(Duration::from_secs_f64(value))
@@ -172,6 +255,76 @@ mod tests {
             Some("licensing.m365.microsoft.com")
         );
         assert!(config.access_token.is_none());
+    }
+
+    #[test]
+    fn config_defaults_to_four_attempts_within_two_minutes() {
+        let config = ClientConfig::from_json("{}").unwrap();
+        assert_eq!(config.request_timeout, Duration::from_secs(100));
+        assert_eq!(
+            config.retry,
+            RetryPolicy {
+                max_attempts: 4,
+                budget: Duration::from_secs(120),
+                base_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(30),
+            }
+        );
+    }
+
+    #[test]
+    fn config_takes_retry_settings_and_fractional_seconds() {
+        let config = ClientConfig::from_json(
+            r#"{"timeoutSeconds":0.5,"maxAttempts":1,"retryBudgetSeconds":2.5,
+                "retryBaseDelaySeconds":0.01,"retryMaxDelaySeconds":0.05}"#,
+        )
+        .unwrap();
+        assert_eq!(config.request_timeout, Duration::from_millis(500));
+        assert_eq!(config.retry.max_attempts, 1);
+        assert_eq!(config.retry.budget, Duration::from_millis(2500));
+        assert_eq!(config.retry.base_delay, Duration::from_millis(10));
+        assert_eq!(config.retry.max_delay, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn out_of_range_timeouts_and_retry_settings_are_invalid_arguments_naming_the_field() {
+        for (json, field) in [
+            (r#"{"timeoutSeconds":0}"#, "timeoutSeconds"),
+            (r#"{"timeoutSeconds":-1}"#, "timeoutSeconds"),
+            (r#"{"timeoutSeconds":3600.5}"#, "timeoutSeconds"),
+            (r#"{"timeoutSeconds":1e308}"#, "timeoutSeconds"),
+            (r#"{"maxAttempts":0}"#, "maxAttempts"),
+            (r#"{"maxAttempts":11}"#, "maxAttempts"),
+            (r#"{"maxAttempts":2.5}"#, "maxAttempts"),
+            (r#"{"maxAttempts":-3}"#, "maxAttempts"),
+            (r#"{"retryBudgetSeconds":0}"#, "retryBudgetSeconds"),
+            (r#"{"retryBudgetSeconds":86400}"#, "retryBudgetSeconds"),
+            (r#"{"retryBaseDelaySeconds":0}"#, "retryBaseDelaySeconds"),
+            (r#"{"retryBaseDelaySeconds":61}"#, "retryBaseDelaySeconds"),
+            (r#"{"retryMaxDelaySeconds":601}"#, "retryMaxDelaySeconds"),
+            (
+                r#"{"retryBaseDelaySeconds":2,"retryMaxDelaySeconds":1}"#,
+                "retryMaxDelaySeconds",
+            ),
+        ] {
+            let err = ClientConfig::from_json(json).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{json}");
+            assert!(err.message().contains(field), "{json}: {}", err.message());
+        }
+    }
+
+    #[test]
+    fn a_setting_of_the_wrong_type_is_an_invalid_argument() {
+        let err = ClientConfig::from_json(r#"{"maxAttempts":"3"}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn a_per_client_connect_timeout_is_refused_as_unknown() {
+        // The connection pool and its connect timeout are shared by the whole process.
+        let err = ClientConfig::from_json(r#"{"connectTimeoutSeconds":5}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(err.message().contains("connectTimeoutSeconds"));
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub enum ErrorKind {
     InvalidHandle,
     /// The caller cancelled the operation.
     Cancelled,
+    /// The token cache (the OS secret store or its fallback file) could not be used.
+    TokenCache,
     /// A bug: a caught panic or a broken invariant.
     Internal,
 }
@@ -56,6 +58,7 @@ impl ErrorKind {
             ErrorKind::InvalidArgument => "InvalidArgument",
             ErrorKind::InvalidHandle => "InvalidHandle",
             ErrorKind::Cancelled => "Cancelled",
+            ErrorKind::TokenCache => "TokenCache",
             ErrorKind::Internal => "Internal",
         }
     }
@@ -76,6 +79,7 @@ impl ErrorKind {
             ErrorKind::InvalidResponse => "InvalidData",
             ErrorKind::InvalidHandle => "InvalidOperation",
             ErrorKind::Cancelled => "OperationStopped",
+            ErrorKind::TokenCache => "ResourceUnavailable",
             ErrorKind::Internal => "NotSpecified",
         }
     }

@@ -19,6 +19,7 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod environment;
 pub mod error;
 pub mod ffi;
 pub mod http;

@@ -4,7 +4,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 /// An HTML page, with headers that keep it out of caches and frames and allow no scripts and no
-/// outside resources (inline styles only; forms post to this server).
+/// outside resources (inline styles only). Forms post to this server; `form-action` also names
+/// the loopback origins because browsers apply it to the redirect that answers a post, and the
+/// sign-in form's answer redirects to the client's loopback redirect URI.
 #[derive(Debug)]
 pub struct Page {
     status: StatusCode,
@@ -27,7 +29,8 @@ impl IntoResponse for Page {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+                "default-src 'none'; style-src 'unsafe-inline'; \
+                 form-action 'self' http://localhost:* http://127.0.0.1:*",
             ),
         );
         response

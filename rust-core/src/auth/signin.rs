@@ -1,6 +1,5 @@
 //! Where and as whom to sign in: the authority, the tenant, the client id and the scope.
 
-use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -26,29 +25,37 @@ pub struct SignIn {
     pub tenant: String,
     /// The public client id.
     pub client_id: String,
+    /// The resource whose default permissions are asked for.
+    pub resource: String,
 }
 
-/// The sign-in fields of a `connect` request.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// The sign-in fields of a `connect` request: who signs in and for what, wherever the
+/// authority is.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RawSignIn {
-    /// The authority URI.
-    pub authority_uri: Option<String>,
     /// The tenant.
     pub tenant_id: Option<String>,
     /// The client id.
     pub client_id: Option<String>,
+    /// The resource (the contract's `-Resource`).
+    pub resource: Option<String>,
 }
 
-impl SignIn {
-    /// Validates the sign-in fields, filling in the defaults.
+/// Validated sign-in fields: a tenant, a client id and a resource that can go into a URL path
+/// and a form without changing their meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// A tenant id or domain, or `organizations`/`common`.
+    pub tenant: String,
+    /// The public client id.
+    pub client_id: String,
+    /// The resource whose default permissions are asked for.
+    pub resource: String,
+}
+
+impl Identity {
+    /// Validates the fields, filling in the defaults.
     pub fn from_raw(raw: RawSignIn) -> Result<Self> {
-        let authority_uri = crate::config::parse_endpoint_uri(
-            raw.authority_uri
-                .as_deref()
-                .unwrap_or(DEFAULT_AUTHORITY_URI),
-            "authority URI",
-        )?;
         let tenant = raw.tenant_id.unwrap_or_else(|| DEFAULT_TENANT.to_owned());
         let tenant = tenant.trim();
         if tenant.is_empty()
@@ -78,11 +85,46 @@ impl SignIn {
                     .with_target(Some(&client_id)),
             );
         }
-        Ok(SignIn {
-            authority_uri,
+        let resource = raw
+            .resource
+            .unwrap_or_else(|| LICENSING_RESOURCE.to_owned());
+        let resource = resource.trim().trim_end_matches('/');
+        if resource.is_empty()
+            || resource
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(
+                Error::new(ErrorKind::InvalidArgument, "The resource is not valid.")
+                    .with_target(Some(resource)),
+            );
+        }
+        Ok(Identity {
             tenant: tenant.to_owned(),
             client_id,
+            resource: resource.to_owned(),
         })
+    }
+}
+
+impl SignIn {
+    /// A sign-in of `identity` at `authority_uri` (already validated, see
+    /// [`crate::config::parse_endpoint_uri`]).
+    pub fn new(authority_uri: Url, identity: &Identity) -> Self {
+        SignIn {
+            authority_uri,
+            tenant: identity.tenant.clone(),
+            client_id: identity.client_id.clone(),
+            resource: identity.resource.clone(),
+        }
+    }
+
+    /// The same sign-in in another tenant (a cached account's own).
+    pub fn in_tenant(&self, tenant: &str) -> Self {
+        SignIn {
+            tenant: tenant.to_owned(),
+            ..self.clone()
+        }
     }
 
     /// `<authority>/<tenant>/oauth2/v2.0/<endpoint>`.
@@ -103,9 +145,9 @@ impl SignIn {
         Ok(url)
     }
 
-    /// The scope asked for: the licensing resource's default permissions, and a refresh token.
+    /// The scope asked for: the resource's default permissions, and a refresh token.
     pub fn scope(&self) -> String {
-        format!("{LICENSING_RESOURCE}/.default offline_access")
+        format!("{}/.default offline_access", self.resource)
     }
 }
 
@@ -113,9 +155,14 @@ impl SignIn {
 mod tests {
     use super::*;
 
+    fn public(raw: RawSignIn) -> Result<SignIn> {
+        let authority = Url::parse(DEFAULT_AUTHORITY_URI).unwrap();
+        Identity::from_raw(raw).map(|identity| SignIn::new(authority, &identity))
+    }
+
     #[test]
     fn defaults_are_the_public_cloud_organizations_and_the_original_client() {
-        let signin = SignIn::from_raw(RawSignIn::default()).unwrap();
+        let signin = public(RawSignIn::default()).unwrap();
         assert_eq!(
             signin.endpoint("token").unwrap().as_str(),
             "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
@@ -134,21 +181,24 @@ mod tests {
                 tenant_id: Some(tenant.into()),
                 ..RawSignIn::default()
             };
-            assert!(SignIn::from_raw(raw).is_err(), "{tenant}");
+            assert!(public(raw).is_err(), "{tenant}");
         }
     }
 
     #[test]
-    fn plain_http_authority_is_refused_unless_loopback() {
+    fn resource_sets_the_scope() {
         let raw = RawSignIn {
-            authority_uri: Some("http://login.example.com".into()),
+            resource: Some("https://example.com/".into()),
             ..RawSignIn::default()
         };
-        assert!(SignIn::from_raw(raw).is_err());
+        assert_eq!(
+            public(raw).unwrap().scope(),
+            "https://example.com/.default offline_access"
+        );
         let raw = RawSignIn {
-            authority_uri: Some("http://127.0.0.1:9/".into()),
+            resource: Some("two words".into()),
             ..RawSignIn::default()
         };
-        assert!(SignIn::from_raw(raw).is_ok());
+        assert!(public(raw).is_err());
     }
 }

@@ -161,6 +161,17 @@ pub async fn refresh(signin: &SignIn, tokens: &TokenSet, cancel: &Cancel) -> Res
         .refresh
         .as_ref()
         .ok_or_else(|| Error::new(ErrorKind::AuthExpired, crate::policy::AUTH_EXPIRED_MESSAGE))?;
+    redeem_refresh_token(signin, refresh, cancel).await
+}
+
+/// Gets new tokens for a refresh token (a session's, or one from the token cache). A refusal
+/// (the token expired, was revoked or rotated away) is `AuthExpired`; a failure to reach the
+/// authority is not, so callers can tell "sign in again" from "try again".
+pub async fn redeem_refresh_token(
+    signin: &SignIn,
+    refresh: &Secret,
+    cancel: &Cancel,
+) -> Result<TokenSet> {
     let scope = signin.scope();
     let form = [
         ("grant_type", "refresh_token"),
@@ -171,7 +182,7 @@ pub async fn refresh(signin: &SignIn, tokens: &TokenSet, cancel: &Cancel) -> Res
     match request_tokens(signin, &form, cancel).await? {
         TokenReply::Tokens(mut renewed) => {
             if renewed.refresh.is_none() {
-                renewed.refresh = tokens.refresh.clone();
+                renewed.refresh = Some(refresh.clone());
             }
             Ok(renewed)
         }

@@ -74,13 +74,19 @@ pub enum Operation {
         /// The product or offer type.
         item: Item,
     },
-    /// `Connect-MSCommerce -DeviceCode`: signs in and keeps the session in the client.
+    /// `Connect-MSCommerce` (browser or device code): signs in, silently from the token cache
+    /// when it can, and keeps the session in the client.
     Connect {
-        /// Where and as whom to sign in.
-        signin: crate::auth::signin::SignIn,
+        /// As whom, how, and whether the cache is used.
+        options: crate::auth::ConnectOptions,
     },
     /// `Get-MSCommerceConnection`: who is connected where; never a token.
     GetConnection,
+    /// `Disconnect-MSCommerce`: ends the session; with `forget`, removes the cached account.
+    Disconnect {
+        /// Whether to remove the account from the token cache too.
+        forget: bool,
+    },
     /// `Update-MSCommerceProductPolicy -PolicyId (-ProductId | -OfferType) (-Value | -Enabled)`.
     UpdateProductPolicy {
         /// The policy.
@@ -99,12 +105,21 @@ enum RawRequest {
     Connect {
         operation_id: Option<u64>,
         flow: String,
-        authority_uri: Option<String>,
         tenant_id: Option<String>,
         client_id: Option<String>,
+        resource: Option<String>,
+        redirect_uri: Option<String>,
+        login_hint: Option<String>,
+        context_scope: Option<String>,
+        timeout_seconds: Option<f64>,
     },
     #[serde(rename_all = "camelCase")]
     GetConnection { operation_id: Option<u64> },
+    #[serde(rename_all = "camelCase")]
+    Disconnect {
+        operation_id: Option<u64>,
+        forget: Option<bool>,
+    },
     #[serde(rename_all = "camelCase")]
     GetPolicies {
         operation_id: Option<u64>,
@@ -162,24 +177,38 @@ impl Request {
             RawRequest::Connect {
                 operation_id,
                 flow,
-                authority_uri,
                 tenant_id,
                 client_id,
+                resource,
+                redirect_uri,
+                login_hint,
+                context_scope,
+                timeout_seconds,
             } => {
-                if flow != "deviceCode" {
-                    return Err(Error::new(
-                        ErrorKind::InvalidArgument,
-                        format!("The sign-in flow '{flow}' is not supported; use deviceCode."),
-                    ));
-                }
-                let signin =
-                    crate::auth::signin::SignIn::from_raw(crate::auth::signin::RawSignIn {
-                        authority_uri,
+                let options = connect_options(
+                    &flow,
+                    crate::auth::signin::RawSignIn {
                         tenant_id,
                         client_id,
-                    })?;
-                (Operation::Connect { signin }, operation_id, None)
+                        resource,
+                    },
+                    redirect_uri,
+                    login_hint,
+                    context_scope,
+                    timeout_seconds,
+                )?;
+                (Operation::Connect { options }, operation_id, None)
             }
+            RawRequest::Disconnect {
+                operation_id,
+                forget,
+            } => (
+                Operation::Disconnect {
+                    forget: forget.unwrap_or(false),
+                },
+                operation_id,
+                None,
+            ),
             RawRequest::GetConnection { operation_id } => {
                 (Operation::GetConnection, operation_id, None)
             }
@@ -264,7 +293,10 @@ impl Request {
     /// The id the user passed that errors of this request are about.
     pub fn target(&self) -> Option<&str> {
         match &self.operation {
-            Operation::GetPolicies | Operation::Connect { .. } | Operation::GetConnection => None,
+            Operation::GetPolicies
+            | Operation::Connect { .. }
+            | Operation::GetConnection
+            | Operation::Disconnect { .. } => None,
             Operation::GetPolicy { policy_id }
             | Operation::GetProductPolicies { policy_id, .. } => Some(policy_id),
             Operation::GetProductPolicy { item, .. }
@@ -290,7 +322,9 @@ impl Request {
             segments.pop_if_empty().push("v1.0").push("policies");
             match &self.operation {
                 Operation::GetPolicies => {}
-                Operation::Connect { .. } | Operation::GetConnection => {
+                Operation::Connect { .. }
+                | Operation::GetConnection
+                | Operation::Disconnect { .. } => {
                     return Err(Error::new(
                         ErrorKind::Internal,
                         "A connection request has no licensing URL.",
@@ -332,6 +366,7 @@ impl Request {
         match &self.operation {
             Operation::Connect { .. } => "Unable to establish connection".to_owned(),
             Operation::GetConnection => "Failed to read the connection".to_owned(),
+            Operation::Disconnect { .. } => "Failed to disconnect".to_owned(),
             Operation::GetPolicies => "Failed to retrieve policies".to_owned(),
             Operation::GetPolicy { policy_id } => {
                 format!("Failed to retrieve policy with PolicyId '{policy_id}'")
@@ -397,14 +432,39 @@ fn new_value(value: Option<String>, enabled: Option<String>) -> Result<String> {
     }
 }
 
+/// The longest id (policy, product, offer type, scope) accepted, in characters.
+const MAX_ID_CHARS: usize = 256;
+
+/// Characters that change how a console shows what follows: controls, and the invisible and
+/// direction-changing format characters.
+fn is_unsafe_to_show(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
 /// Checks an id that becomes one path segment: `url` percent-encodes `/`, `?`, `#` and `%` in a
 /// pushed segment, so only what encoding cannot make safe is refused here: dot segments (which
-/// URL parsers resolve even when encoded), control characters, and empty or huge ids.
+/// URL parsers resolve even when encoded), control and invisible formatting characters, and
+/// empty or huge ids.
 fn check_id(name: &str, id: String) -> Result<String> {
     let invalid = |why: &str| {
+        // The message is printed by the host: show a bounded, escaped form of what was passed so
+        // a huge id or one with control characters (line breaks, terminal escapes) cannot flood
+        // or rewrite the console. The target keeps the id as it was.
+        let mut shown = String::new();
+        for c in id.chars().take(MAX_ID_CHARS) {
+            if is_unsafe_to_show(c) {
+                shown.extend(c.escape_unicode());
+            } else {
+                shown.push(c);
+            }
+        }
+        if id.chars().nth(MAX_ID_CHARS).is_some() {
+            shown.push_str("...");
+        }
         Error::new(
             ErrorKind::InvalidArgument,
-            format!("The value of {name} '{id}' is not valid: {why}"),
+            format!("The value of {name} '{shown}' is not valid: {why}"),
         )
         .with_target(Some(&id))
     };
@@ -412,17 +472,87 @@ fn check_id(name: &str, id: String) -> Result<String> {
     if trimmed.is_empty() {
         return Err(invalid("it is empty."));
     }
-    if trimmed.len() > 256 {
-        return Err(invalid("it is longer than 256 characters."));
+    if trimmed.chars().count() > MAX_ID_CHARS {
+        return Err(invalid(&format!(
+            "it is longer than {MAX_ID_CHARS} characters."
+        )));
     }
     let decoded_dots = trimmed.to_ascii_lowercase().replace("%2e", ".");
     if decoded_dots == "." || decoded_dots == ".." {
         return Err(invalid("it is a relative path segment."));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(invalid("it holds control characters."));
+    // No real id holds them, and they would reach the console through the contract's messages.
+    if trimmed.chars().any(is_unsafe_to_show) {
+        return Err(invalid(
+            "it holds control or invisible formatting characters.",
+        ));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Validates the fields of a `connect` request.
+fn connect_options(
+    flow: &str,
+    raw: crate::auth::signin::RawSignIn,
+    redirect_uri: Option<String>,
+    login_hint: Option<String>,
+    context_scope: Option<String>,
+    timeout_seconds: Option<f64>,
+) -> Result<crate::auth::ConnectOptions> {
+    use crate::auth::browser::{BrowserOptions, DEFAULT_REDIRECT_URI, DEFAULT_TIMEOUT};
+    use crate::auth::{ConnectOptions, ContextScope, Flow};
+    let invalid = |message: String| Error::new(ErrorKind::InvalidArgument, message);
+    let timeout = match timeout_seconds {
+        None => DEFAULT_TIMEOUT,
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 => {
+            std::time::Duration::from_secs_f64(seconds)
+        }
+        Some(_) => {
+            return Err(invalid(
+                "timeoutSeconds must be a number of seconds above 0 and at most 3600.".into(),
+            ))
+        }
+    };
+    let flow = match flow {
+        "browser" => Flow::Browser(BrowserOptions {
+            redirect_uri: BrowserOptions::parse_redirect_uri(
+                redirect_uri.as_deref().unwrap_or(DEFAULT_REDIRECT_URI),
+            )?,
+            login_hint: login_hint.clone(),
+            timeout,
+        }),
+        "deviceCode" => Flow::DeviceCode,
+        other => {
+            return Err(invalid(format!(
+                "The sign-in flow '{other}' is not supported; use browser or deviceCode."
+            )))
+        }
+    };
+    let login_hint = login_hint
+        .map(|hint| hint.trim().to_owned())
+        .filter(|hint| !hint.is_empty());
+    if login_hint
+        .as_deref()
+        .is_some_and(|hint| hint.chars().any(|c| c.is_control() || c.is_whitespace()))
+    {
+        return Err(invalid("The login hint is not a sign-in name.".into())
+            .with_target(login_hint.as_deref()));
+    }
+    let context_scope = match context_scope.as_deref() {
+        None | Some("CurrentUser") => ContextScope::CurrentUser,
+        Some("Process") => ContextScope::Process,
+        Some(other) => {
+            return Err(invalid(format!(
+                "The context scope '{other}' is not known; use CurrentUser or Process."
+            )))
+        }
+    };
+    Ok(ConnectOptions {
+        identity: crate::auth::signin::Identity::from_raw(raw)?,
+        flow,
+        login_hint,
+        context_scope,
+    })
 }
 
 #[cfg(test)]
