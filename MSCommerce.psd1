@@ -20,6 +20,7 @@
     FormatsToProcess     = @('MSCommerce.Format.ps1xml')
     CmdletsToExport      = @(
         'Connect-MSCommerce'
+        'Disconnect-MSCommerce'
         'Get-MSCommerceConnection'
         'Get-MSCommercePolicies'
         'Get-MSCommercePolicy'

@@ -8,19 +8,31 @@ namespace MSCommerce.Commands
 {
     /// <summary>
     /// <para type="synopsis">Connects this PowerShell session to the licensing service.</para>
-    /// <para type="description">Connects the current runspace; every other MSCommerce cmdlet then uses the connection unless given -Token. With -AccessToken, uses a token obtained elsewhere (for the resource aeb86249-8ea3-49e2-900b-54cc8e308f85). -ServiceUri (default: $env:MSCOMMERCE_SERVICE_URI, then the public service) points the connection at another service, such as the local emulator.</para>
+    /// <para type="description">Connects the current runspace; every other MSCommerce cmdlet then uses the connection unless given -Token. Without parameters it signs in through your browser (a loopback redirect to this computer, authorization code with PKCE); -DeviceCode signs in from any device instead, for SSH sessions and machines without a browser. The sign-in is kept in the OS secret store (-ContextScope CurrentUser, the default), so later sessions reconnect silently with no prompt; -ContextScope Process keeps nothing. Disconnect-MSCommerce -ForgetAccount removes the kept sign-in. With -AccessToken, uses a token obtained elsewhere (for the resource aeb86249-8ea3-49e2-900b-54cc8e308f85). -Environment picks a cloud (Public, the default); -ServiceUri and -AuthorityUri (defaults: $env:MSCOMMERCE_SERVICE_URI and $env:MSCOMMERCE_AUTHORITY_URI, then the environment's) point the connection elsewhere, such as the local emulator. The module never puts a token in a PowerShell variable.</para>
     /// </summary>
     /// <example>
     /// <code>
-    /// Connect-MSCommerce -AccessToken $token
+    /// Connect-MSCommerce
     /// </code>
-    /// <para>Connects this session with a token obtained elsewhere; the other cmdlets then need no -Token.</para>
+    /// <para>Signs in through the browser the first time; in later sessions, reconnects silently from the kept sign-in.</para>
     /// </example>
     /// <example>
     /// <code>
     /// Connect-MSCommerce -DeviceCode -TenantId contoso.onmicrosoft.com
     /// </code>
     /// <para>Signs in from any platform, even over SSH: open the URL it shows on any device, enter the code, and sign in with a global or billing administrator account.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Connect-MSCommerce -LoginHint admin@contoso.onmicrosoft.com -ContextScope Process
+    /// </code>
+    /// <para>Signs in as a given account and keeps nothing after this session ends.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Connect-MSCommerce -AccessToken $token
+    /// </code>
+    /// <para>Connects this session with a token obtained elsewhere; the other cmdlets then need no -Token.</para>
     /// </example>
     /// <example>
     /// <code>
@@ -45,7 +57,7 @@ namespace MSCommerce.Commands
         public const string DefaultClientId = "3d5cffa9-04da-4657-8cab-c7f074657cad";
 
         /// <summary>
-        /// <para type="description">The public client (application) id to sign in with.</para>
+        /// <para type="description">The public client (application) id to sign in with. Default: the original module's.</para>
         /// </summary>
         [Parameter(Position = 0, ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
@@ -53,15 +65,18 @@ namespace MSCommerce.Commands
         public string ClientId { get; set; } = DefaultClientId;
 
         /// <summary>
-        /// <para type="description">The redirect URI registered for the client.</para>
+        /// <para type="description">The redirect URI registered for the client: http://localhost with a path. The browser comes back to it on a free port of this computer.</para>
         /// </summary>
         [Parameter(Position = 1, ParameterSetName = InteractiveSet)]
+        [ValidateNotNull]
         public Uri RedirectUri { get; set; } = new Uri("http://localhost/m365/commerce");
 
         /// <summary>
         /// <para type="description">The resource (the M365 License Manager) to get a token for.</para>
         /// </summary>
         [Parameter(Position = 2, ParameterSetName = InteractiveSet)]
+        [Parameter(ParameterSetName = DeviceCodeSet)]
+        [ValidateNotNullOrEmpty]
         public string Resource { get; set; } = "aeb86249-8ea3-49e2-900b-54cc8e308f85";
 
         /// <summary>
@@ -81,19 +96,46 @@ namespace MSCommerce.Commands
         /// <summary>
         /// <para type="description">The tenant to sign in to: its id or a domain such as contoso.onmicrosoft.com. Default: organizations (the account's own tenant).</para>
         /// </summary>
+        [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
         [ValidateNotNullOrEmpty]
         public string? TenantId { get; set; }
 
         /// <summary>
-        /// <para type="description">The sign-in authority. Default: $env:MSCOMMERCE_AUTHORITY_URI, then https://login.microsoftonline.com.</para>
+        /// <para type="description">The account to sign in as, such as admin@contoso.onmicrosoft.com: preselected on the sign-in page, and a kept sign-in of another account is not used.</para>
         /// </summary>
+        [Parameter(ParameterSetName = InteractiveSet)]
+        [Parameter(ParameterSetName = DeviceCodeSet)]
+        [ValidateNotNullOrEmpty]
+        public string? LoginHint { get; set; }
+
+        /// <summary>
+        /// <para type="description">Where the sign-in is kept: CurrentUser (the default) keeps it in the OS secret store so later sessions reconnect silently; Process keeps nothing after this session.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = InteractiveSet)]
+        [Parameter(ParameterSetName = DeviceCodeSet)]
+        [ValidateSet("CurrentUser", "Process")]
+        public string? ContextScope { get; set; }
+
+        /// <summary>
+        /// <para type="description">The cloud to connect to: Public (the default). Overrides the MSCOMMERCE_SERVICE_URI and MSCOMMERCE_AUTHORITY_URI variables; -ServiceUri and -AuthorityUri override it.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = InteractiveSet)]
+        [Parameter(ParameterSetName = AccessTokenSet)]
+        [Parameter(ParameterSetName = DeviceCodeSet)]
+        [ValidateNotNullOrEmpty]
+        public string? Environment { get; set; }
+
+        /// <summary>
+        /// <para type="description">The sign-in authority. Default: the environment's; without -Environment, $env:MSCOMMERCE_AUTHORITY_URI, then https://login.microsoftonline.com.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
         [ValidateNotNullOrEmpty]
         public string? AuthorityUri { get; set; }
 
         /// <summary>
-        /// <para type="description">The licensing service to connect to. Default: $env:MSCOMMERCE_SERVICE_URI, then https://licensing.m365.microsoft.com.</para>
+        /// <para type="description">The licensing service to connect to. Default: the environment's; without -Environment, $env:MSCOMMERCE_SERVICE_URI, then https://licensing.m365.microsoft.com.</para>
         /// </summary>
         [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = AccessTokenSet)]
@@ -104,72 +146,57 @@ namespace MSCommerce.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            if (ParameterSetName == InteractiveSet)
+            string? token = null;
+            if (ParameterSetName == AccessTokenSet)
             {
-                // The sign-in flows (browser with PKCE, device code, token cache) come with the sign-in work.
-                var failure = new MSCommerceException("SignInUnavailable", nameof(ErrorCategory.NotImplemented), false, "Unable to establish connection");
-                var record = new ErrorRecord(failure, "SignInUnavailable", ErrorCategory.NotImplemented, ClientId)
+                try
                 {
-                    ErrorDetails = new ErrorDetails("Unable to establish connection")
-                    {
-                        RecommendedAction = "Interactive sign-in is not available in this version yet: connect with -AccessToken.",
-                    },
-                };
-                WriteError(record);
-                return;
+                    token = TokenText(AccessToken);
+                }
+                catch (ArgumentException e)
+                {
+                    ThrowTerminatingError(new ErrorRecord(e, "InvalidAccessToken", ErrorCategory.InvalidArgument, null));
+                    return;
+                }
             }
 
-            if (ParameterSetName == DeviceCodeSet)
-            {
-                ConnectWithDeviceCode();
-                return;
-            }
-
-            string token;
+            CoreClient client;
             try
             {
-                token = TokenText(AccessToken);
-            }
-            catch (ArgumentException e)
-            {
-                ThrowTerminatingError(new ErrorRecord(e, "InvalidAccessToken", ErrorCategory.InvalidArgument, null));
-                return;
-            }
-
-            try
-            {
-                MSCommerceSession.Replace(CoreClient.Create(ServiceUri ?? MSCommerceSession.ServiceUri, token));
+                client = CoreClient.Create(new ClientOptions
+                {
+                    Environment = Environment,
+                    ServiceUri = ServiceUri,
+                    AuthorityUri = AuthorityUri,
+                    AccessToken = token,
+                });
             }
             catch (MSCommerceException e)
             {
                 var record = ToErrorRecord(e);
-                WriteError(new ErrorRecord(new MSCommerceException(e.Code, e.Category, false, "Unable to establish connection: " + e.Message), e.Code, record.CategoryInfo.Category, ServiceUri));
+                WriteError(new ErrorRecord(new MSCommerceException(e.Code, e.Category, false, "Unable to establish connection: " + e.Message), e.Code, record.CategoryInfo.Category, ServiceUri ?? AuthorityUri ?? Environment));
                 return;
             }
 
-            WriteHostLine("Connection established successfully");
-        }
-
-        private void ConnectWithDeviceCode()
-        {
-            CoreClient client;
-            try
+            if (ParameterSetName != AccessTokenSet)
             {
-                client = CoreClient.Create(ServiceUri ?? MSCommerceSession.ServiceUri);
-            }
-            catch (MSCommerceException e)
-            {
-                ThrowTerminatingError(ToErrorRecord(e));
-                return;
-            }
-
-            // Sign the new client in before it replaces the old one: a failed or cancelled
-            // sign-in leaves the session as it was.
-            var connected = Run((stop, sink) => client.ConnectWithDeviceCode(AuthorityUri ?? MSCommerceSession.AuthorityUri, TenantId, ClientId, stop, sink));
-            if (connected == null)
-            {
-                client.Dispose();
-                return;
+                // Sign the new client in before it replaces the old one: a failed or cancelled
+                // sign-in leaves the session as it was.
+                var options = new SignInOptions
+                {
+                    Flow = ParameterSetName == DeviceCodeSet ? SignInFlow.DeviceCode : SignInFlow.Browser,
+                    TenantId = TenantId,
+                    ClientId = ClientId,
+                    Resource = Resource,
+                    RedirectUri = ParameterSetName == InteractiveSet ? RedirectUri.AbsoluteUri : null,
+                    LoginHint = LoginHint,
+                    ContextScope = ContextScope,
+                };
+                if (Run((stop, sink) => client.Connect(options, stop, sink)) == null)
+                {
+                    client.Dispose();
+                    return;
+                }
             }
 
             MSCommerceSession.Replace(client);

@@ -15,24 +15,11 @@ namespace MSCommerce.Commands
     /// </summary>
     internal static class MSCommerceSession
     {
-        /// <summary>Overrides the service URI (the emulator, a test service).</summary>
-        internal const string ServiceUriVariable = "MSCOMMERCE_SERVICE_URI";
-
         private static readonly ConditionalWeakTable<Runspace, CoreClient> Clients = new ConditionalWeakTable<Runspace, CoreClient>();
         private static readonly object Gate = new object();
 
         // Hosts that invoke a cmdlet with no default runspace on the thread share one client.
         private static CoreClient? withoutRunspace;
-
-        /// <summary>The service URI a new client connects to.</summary>
-        internal static string ServiceUri
-        {
-            get
-            {
-                var configured = Environment.GetEnvironmentVariable(ServiceUriVariable);
-                return string.IsNullOrEmpty(configured) ? CoreClient.DefaultServiceUri : configured!;
-            }
-        }
 
         /// <summary>The client of the runspace running on this thread, created if needed.</summary>
         /// <exception cref="MSCommerceException">The native library cannot be loaded or refuses the configuration.</exception>
@@ -43,7 +30,7 @@ namespace MSCommerce.Commands
             {
                 if (runspace == null)
                 {
-                    return withoutRunspace ??= CoreClient.Create(ServiceUri);
+                    return withoutRunspace ??= CoreClient.Create(new ClientOptions());
                 }
 
                 if (Clients.TryGetValue(runspace, out var existing))
@@ -51,23 +38,10 @@ namespace MSCommerce.Commands
                     return existing;
                 }
 
-                var client = CoreClient.Create(ServiceUri);
+                var client = CoreClient.Create(new ClientOptions());
                 Clients.Add(runspace, client);
                 runspace.StateChanged += OnRunspaceStateChanged;
                 return client;
-            }
-        }
-
-        /// <summary>The sign-in authority a new connection uses unless told otherwise.</summary>
-        internal const string AuthorityUriVariable = "MSCOMMERCE_AUTHORITY_URI";
-
-        /// <summary>$env:MSCOMMERCE_AUTHORITY_URI, or null for the public cloud's authority.</summary>
-        internal static string? AuthorityUri
-        {
-            get
-            {
-                var configured = Environment.GetEnvironmentVariable(AuthorityUriVariable);
-                return string.IsNullOrEmpty(configured) ? null : configured;
             }
         }
 
@@ -106,6 +80,31 @@ namespace MSCommerce.Commands
             {
                 previous?.Dispose();
             }
+        }
+
+        /// <summary>
+        /// Forgets the connection of the runspace running on this thread and frees its client;
+        /// the next cmdlet starts from a fresh, unconnected client.
+        /// </summary>
+        internal static void Clear()
+        {
+            var runspace = Runspace.DefaultRunspace;
+            CoreClient? previous;
+            lock (Gate)
+            {
+                if (runspace == null)
+                {
+                    previous = withoutRunspace;
+                    withoutRunspace = null;
+                }
+                else if (Clients.TryGetValue(runspace, out previous))
+                {
+                    Clients.Remove(runspace);
+                    runspace.StateChanged -= OnRunspaceStateChanged;
+                }
+            }
+
+            previous?.Dispose();
         }
 
         private static void OnRunspaceStateChanged(object? sender, RunspaceStateEventArgs e)

@@ -10,13 +10,19 @@ namespace MSCommerce.Interop
     [DataContract]
     internal sealed class ClientConfig
     {
-        [DataMember(Name = "serviceUri", Order = 0)]
-        public string ServiceUri { get; set; } = string.Empty;
+        [DataMember(Name = "environment", Order = 0, EmitDefaultValue = false)]
+        public string? Environment { get; set; }
 
-        [DataMember(Name = "accessToken", Order = 1, EmitDefaultValue = false)]
+        [DataMember(Name = "serviceUri", Order = 1, EmitDefaultValue = false)]
+        public string? ServiceUri { get; set; }
+
+        [DataMember(Name = "authorityUri", Order = 2, EmitDefaultValue = false)]
+        public string? AuthorityUri { get; set; }
+
+        [DataMember(Name = "accessToken", Order = 3, EmitDefaultValue = false)]
         public string? AccessToken { get; set; }
 
-        [DataMember(Name = "userAgent", Order = 2, EmitDefaultValue = false)]
+        [DataMember(Name = "userAgent", Order = 4, EmitDefaultValue = false)]
         public string? UserAgent { get; set; }
     }
 
@@ -44,6 +50,26 @@ namespace MSCommerce.Interop
 
         [DataMember(Name = "expiresOn")]
         public long? ExpiresOn { get; set; }
+
+        [DataMember(Name = "environment")]
+        public string? Environment { get; set; }
+
+        [DataMember(Name = "contextScope")]
+        public string? ContextScope { get; set; }
+
+        [DataMember(Name = "tokenCache")]
+        public string? TokenCache { get; set; }
+    }
+
+    /// <summary>The data of <c>disconnect</c>.</summary>
+    [DataContract]
+    internal sealed class DisconnectWire
+    {
+        [DataMember(Name = "wasConnected")]
+        public bool WasConnected { get; set; }
+
+        [DataMember(Name = "forgotten")]
+        public bool Forgotten { get; set; }
     }
 
     /// <summary>The data of a successful <c>mc_client_new</c>.</summary>

@@ -48,21 +48,29 @@ namespace MSCommerce.Interop
 
         /// <summary>
         /// Loads the native library (once per process) and creates a client for
-        /// <paramref name="serviceUri"/>, with <paramref name="accessToken"/> as its credential if given.
+        /// <paramref name="serviceUri"/> (null: $env:MSCOMMERCE_SERVICE_URI, then the public
+        /// service), with <paramref name="accessToken"/> as its credential if given.
         /// </summary>
         /// <exception cref="MSCommerceException">The library cannot be loaded, or refuses the configuration.</exception>
-        public static CoreClient Create(string serviceUri, string? accessToken = null)
+        public static CoreClient Create(string? serviceUri, string? accessToken = null) =>
+            Create(new ClientOptions { ServiceUri = serviceUri, AccessToken = accessToken });
+
+        /// <summary>Loads the native library (once per process) and creates a client as <paramref name="options"/> say.</summary>
+        /// <exception cref="MSCommerceException">The library cannot be loaded, or refuses the configuration.</exception>
+        public static CoreClient Create(ClientOptions options)
         {
-            if (serviceUri == null)
+            if (options == null)
             {
-                throw new ArgumentNullException(nameof(serviceUri));
+                throw new ArgumentNullException(nameof(options));
             }
 
             var api = LoadApi();
             var config = Json.Serialize(new ClientConfig
             {
-                ServiceUri = serviceUri,
-                AccessToken = string.IsNullOrEmpty(accessToken) ? null : accessToken,
+                Environment = NullIfEmpty(options.Environment),
+                ServiceUri = NullIfEmpty(options.ServiceUri),
+                AuthorityUri = NullIfEmpty(options.AuthorityUri),
+                AccessToken = NullIfEmpty(options.AccessToken),
                 UserAgent = UserAgent,
             });
 
@@ -88,7 +96,7 @@ namespace MSCommerce.Interop
                     throw new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, "The native library reported success but returned no client handle.");
                 }
 
-                return new CoreClient(api, handle, info.ServiceUri ?? serviceUri);
+                return new CoreClient(api, handle, info.ServiceUri ?? string.Empty);
             }
             catch
             {
@@ -159,21 +167,29 @@ namespace MSCommerce.Interop
         }
 
         /// <summary>
-        /// Signs in with a device code (<c>connect</c>): the authority's message with the URL and
-        /// code reaches <paramref name="sink"/> as a warning; blocks until the user finishes, the
-        /// code expires, or <paramref name="cancellationToken"/> fires. The client then holds the
-        /// session and refreshes its token before it expires.
+        /// Signs in (<c>connect</c>): silently from the token cache when it holds a fitting
+        /// account, else through the browser or with a device code. Prompts (the device code
+        /// message, the page to open when no browser starts) reach <paramref name="sink"/> as
+        /// warnings. Blocks until signed in, failed, timed out or cancelled; the client then holds
+        /// the session and refreshes its token before it expires.
         /// </summary>
-        /// <param name="authorityUri">The authority; null for the public cloud's.</param>
-        /// <param name="tenantId">A tenant id or domain; null for any work or school account.</param>
-        /// <param name="clientId">The public client id; null for the original module's.</param>
+        /// <param name="options">How to sign in.</param>
         /// <param name="cancellationToken">Cancels the sign-in.</param>
-        /// <param name="sink">Receives the sign-in message and log lines on this thread.</param>
-        public Connection ConnectWithDeviceCode(string? authorityUri, string? tenantId, string? clientId, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
-            Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.ConnectWithDeviceCode(authorityUri, tenantId, clientId), cancellationToken, sink));
+        /// <param name="sink">Receives the prompts and log lines on this thread.</param>
+        public Connection Connect(SignInOptions options, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
+            Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.Connect(options ?? throw new ArgumentNullException(nameof(options))), cancellationToken, sink));
+
+        /// <summary>Ends the session (<c>disconnect</c>); with <paramref name="forget"/>, removes its account from the token cache. Returns whether an account was removed.</summary>
+        /// <param name="forget">Also forget the cached account.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives log lines on this thread.</param>
+        public bool Disconnect(bool forget, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
+            Invoke<DisconnectWire>(CoreRequest.Disconnect(forget), cancellationToken, sink).Forgotten;
 
         /// <summary>Who is connected, where, until when (<c>getConnection</c>); never a token.</summary>
         public Connection GetConnection() => Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.GetConnection(), CancellationToken.None));
+
+        private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
         /// <summary>Frees the native client; requests in flight finish first.</summary>
         public void Dispose() => handle.Dispose();

@@ -13,6 +13,7 @@ namespace MSCommerce.Interop
         internal const string UpdateProductPolicyOp = "updateProductPolicy";
         internal const string ConnectOp = "connect";
         internal const string GetConnectionOp = "getConnection";
+        internal const string DisconnectOp = "disconnect";
 
         private CoreRequest(string op, string? token)
         {
@@ -54,23 +55,44 @@ namespace MSCommerce.Interop
         [DataMember(Name = "flow", Order = 9, EmitDefaultValue = false)]
         public string? Flow { get; private set; }
 
-        [DataMember(Name = "authorityUri", Order = 10, EmitDefaultValue = false)]
-        public string? AuthorityUri { get; private set; }
-
-        [DataMember(Name = "tenantId", Order = 11, EmitDefaultValue = false)]
+        [DataMember(Name = "tenantId", Order = 10, EmitDefaultValue = false)]
         public string? TenantId { get; private set; }
 
-        [DataMember(Name = "clientId", Order = 12, EmitDefaultValue = false)]
+        [DataMember(Name = "clientId", Order = 11, EmitDefaultValue = false)]
         public string? ClientId { get; private set; }
 
-        internal static CoreRequest ConnectWithDeviceCode(string? authorityUri, string? tenantId, string? clientId) =>
+        [DataMember(Name = "resource", Order = 12, EmitDefaultValue = false)]
+        public string? Resource { get; private set; }
+
+        [DataMember(Name = "redirectUri", Order = 13, EmitDefaultValue = false)]
+        public string? RedirectUri { get; private set; }
+
+        [DataMember(Name = "loginHint", Order = 14, EmitDefaultValue = false)]
+        public string? LoginHint { get; private set; }
+
+        [DataMember(Name = "contextScope", Order = 15, EmitDefaultValue = false)]
+        public string? ContextScope { get; private set; }
+
+        [DataMember(Name = "timeoutSeconds", Order = 16, EmitDefaultValue = false)]
+        public double? TimeoutSeconds { get; private set; }
+
+        [DataMember(Name = "forget", Order = 17, EmitDefaultValue = false)]
+        public bool Forget { get; private set; }
+
+        internal static CoreRequest Connect(SignInOptions options) =>
             new CoreRequest(ConnectOp, null)
             {
-                Flow = "deviceCode",
-                AuthorityUri = string.IsNullOrEmpty(authorityUri) ? null : authorityUri,
-                TenantId = string.IsNullOrEmpty(tenantId) ? null : tenantId,
-                ClientId = string.IsNullOrEmpty(clientId) ? null : clientId,
+                Flow = options.Flow == SignInFlow.DeviceCode ? "deviceCode" : "browser",
+                TenantId = NullIfEmpty(options.TenantId),
+                ClientId = NullIfEmpty(options.ClientId),
+                Resource = NullIfEmpty(options.Resource),
+                RedirectUri = NullIfEmpty(options.RedirectUri),
+                LoginHint = NullIfEmpty(options.LoginHint),
+                ContextScope = NullIfEmpty(options.ContextScope),
+                TimeoutSeconds = options.TimeoutSeconds,
             };
+
+        internal static CoreRequest Disconnect(bool forget) => new CoreRequest(DisconnectOp, null) { Forget = forget };
 
         internal static CoreRequest GetConnection() => new CoreRequest(GetConnectionOp, null);
 
@@ -94,5 +116,6 @@ namespace MSCommerce.Interop
                 Value = change.Value,
                 Enabled = change.Enabled,
             };
+        private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
     }
 }

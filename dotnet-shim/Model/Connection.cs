@@ -15,8 +15,17 @@ namespace MSCommerce
         /// <summary>The account's tenant id, when known.</summary>
         public string? TenantId { get; set; }
 
-        /// <summary>How the session was made: DeviceCode, AccessToken, or null when not connected.</summary>
+        /// <summary>How the session was made: Browser, DeviceCode, TokenCache (silently, from an earlier sign-in), AccessToken, or null when not connected.</summary>
         public string? Flow { get; set; }
+
+        /// <summary>The cloud: Public, or Custom for other endpoints (such as the emulator).</summary>
+        public string? Environment { get; set; }
+
+        /// <summary>CurrentUser when the sign-in is kept for later sessions, Process when not.</summary>
+        public string? ContextScope { get; set; }
+
+        /// <summary>Where the sign-in is kept: the OS secret store's name, or the file folder.</summary>
+        public string? TokenCache { get; set; }
 
         /// <summary>The licensing service.</summary>
         public string? ServiceUri { get; set; }
@@ -38,6 +47,9 @@ namespace MSCommerce
             Account = wire.Account,
             TenantId = wire.TenantId,
             Flow = wire.Flow,
+            Environment = wire.Environment,
+            ContextScope = wire.ContextScope,
+            TokenCache = wire.TokenCache,
             ServiceUri = wire.ServiceUri,
             AuthorityUri = wire.AuthorityUri,
             ExpiresOn = wire.ExpiresOn is long seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : (DateTimeOffset?)null,

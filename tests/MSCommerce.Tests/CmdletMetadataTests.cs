@@ -21,6 +21,7 @@ public sealed class CmdletMetadataTests : IClassFixture<ShimMetadata>
     [InlineData("MSCommerce.Commands.GetMSCommerceProductPolicyCommand", "Get", "MSCommerceProductPolicy")]
     [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "Update", "MSCommerceProductPolicy")]
     [InlineData("MSCommerce.Commands.ConnectMSCommerceCommand", "Connect", "MSCommerce")]
+    [InlineData("MSCommerce.Commands.DisconnectMSCommerceCommand", "Disconnect", "MSCommerce")]
     public void Each_cmdlet_has_the_original_verb_and_noun(string typeName, string verb, string noun)
     {
         var cmdlet = AttributeData.Single(metadata.ShimType(typeName), CmdletAttribute);
@@ -215,8 +216,38 @@ public sealed class CmdletMetadataTests : IClassFixture<ShimMetadata>
         var parameters = ParametersIn("MSCommerce.Commands.ConnectMSCommerceCommand", "Interactive");
 
         Assert.Equal(
-            [("ClientId", 0, "System.String"), ("RedirectUri", 1, "System.Uri"), ("Resource", 2, "System.String"), ("ServiceUri", int.MinValue, "System.String")],
-            parameters.OrderBy(p => p.Position == int.MinValue ? int.MaxValue : p.Position).Select(p => (p.Name, p.Position, p.Type)));
+            [("ClientId", 0, "System.String"), ("RedirectUri", 1, "System.Uri"), ("Resource", 2, "System.String")],
+            parameters.Where(p => p.Position != int.MinValue).Select(p => (p.Name, p.Position, p.Type)));
+    }
+
+    [Fact]
+    public void Connect_names_tenant_account_cloud_and_cache_scope_without_positions()
+    {
+        var parameters = ParametersIn("MSCommerce.Commands.ConnectMSCommerceCommand", "Interactive");
+
+        Assert.Equal(
+            ["AuthorityUri", "ContextScope", "Environment", "LoginHint", "ServiceUri", "TenantId"],
+            parameters.Where(p => p.Position == int.MinValue).Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal(
+            ["AuthorityUri", "ClientId", "ContextScope", "DeviceCode", "Environment", "LoginHint", "Resource", "ServiceUri", "TenantId"],
+            ParametersIn("MSCommerce.Commands.ConnectMSCommerceCommand", "DeviceCode").Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Connect_ContextScope_takes_CurrentUser_or_Process()
+    {
+        var property = metadata.ShimType("MSCommerce.Commands.ConnectMSCommerceCommand").GetProperty("ContextScope")!;
+        var validate = AttributeData.Single(property, "System.Management.Automation.ValidateSetAttribute");
+
+        Assert.Equal(["CurrentUser", "Process"], ((ReadOnlyCollection<CustomAttributeTypedArgument>)validate.ConstructorArguments[0].Value!).Select(v => (string?)v.Value));
+    }
+
+    [Fact]
+    public void Disconnect_takes_only_the_ForgetAccount_switch()
+    {
+        var parameter = Assert.Single(Parameters("MSCommerce.Commands.DisconnectMSCommerceCommand"));
+
+        Assert.Equal(("ForgetAccount", "System.Management.Automation.SwitchParameter", false), (parameter.Name, parameter.Type, parameter.Mandatory));
     }
 
     [Fact]
@@ -224,14 +255,14 @@ public sealed class CmdletMetadataTests : IClassFixture<ShimMetadata>
     {
         var parameters = ParametersIn("MSCommerce.Commands.ConnectMSCommerceCommand", "AccessToken");
 
-        Assert.Equal([("AccessToken", true), ("ServiceUri", false)], parameters.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => (p.Name, p.Mandatory)));
+        Assert.Equal([("AccessToken", true), ("Environment", false), ("ServiceUri", false)], parameters.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => (p.Name, p.Mandatory)));
     }
 
     [Fact]
     public void Every_cmdlet_that_calls_the_licensing_api_takes_Token()
     {
         var cmdlets = metadata.Shim.GetTypes().Where(t => t.GetCustomAttributesData().Any(a => a.AttributeType.FullName == CmdletAttribute));
-        string[] connectionCmdlets = ["ConnectMSCommerceCommand", "GetMSCommerceConnectionCommand"];
+        string[] connectionCmdlets = ["ConnectMSCommerceCommand", "DisconnectMSCommerceCommand", "GetMSCommerceConnectionCommand"];
 
         Assert.All(cmdlets, type => Assert.Equal(!connectionCmdlets.Contains(type.Name), type.GetProperty("Token") is not null));
     }

@@ -16,6 +16,9 @@ public sealed class EmulatorFixture : IDisposable
 {
     public const string EmulatorVariable = "MSCOMMERCE_EMULATOR";
 
+    /// <summary>Where the native core keeps the token cache; the test run gives it a folder of its own.</summary>
+    public const string CacheDirectoryVariable = "MSCOMMERCE_TOKEN_CACHE_DIR";
+
     /// <summary>The seeded tenant the live tests act on, and its users by role.</summary>
     public const string Tenant = "contoso.onmicrosoft.com";
     public const string Admin = "admin@contoso.onmicrosoft.com";
@@ -36,10 +39,11 @@ public sealed class EmulatorFixture : IDisposable
     {
         var nativeDirectory = Environment.GetEnvironmentVariable(NativeLibraryLoader.DirectoryOverrideVariable);
         emulatorPath = Environment.GetEnvironmentVariable(EmulatorVariable);
-        if (string.IsNullOrEmpty(nativeDirectory) || string.IsNullOrEmpty(emulatorPath))
+        if (string.IsNullOrEmpty(nativeDirectory) || string.IsNullOrEmpty(emulatorPath) || string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CacheDirectoryVariable)))
         {
-            problem = $"The live tests need {NativeLibraryLoader.DirectoryOverrideVariable} (the folder holding the native library) and " +
-                $"{EmulatorVariable} (the emulator binary). Run `cargo xtask test`, which builds both and sets them.";
+            problem = $"The live tests need {NativeLibraryLoader.DirectoryOverrideVariable} (the folder holding the native library), " +
+                $"{EmulatorVariable} (the emulator binary) and {CacheDirectoryVariable} (a token cache folder of their own, so they never touch yours). " +
+                "Run `cargo xtask test`, which builds both and sets them.";
             return;
         }
 

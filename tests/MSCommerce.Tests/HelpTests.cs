@@ -22,17 +22,18 @@ public sealed class HelpTests
         Help.Value.Descendants(Command + "command").Single(c => (string?)c.Element(Command + "details")?.Element(Command + "name") == name);
 
     [Fact]
-    public void Help_covers_the_six_cmdlets_of_the_original_and_Get_MSCommerceConnection()
+    public void Help_covers_the_six_cmdlets_of_the_original_and_the_connection_cmdlets()
     {
         var names = Help.Value.Descendants(Command + "details").Select(d => (string)d.Element(Command + "name")!);
 
         Assert.Equal(
-            ["Connect-MSCommerce", "Get-MSCommerceConnection", "Get-MSCommercePolicies", "Get-MSCommercePolicy", "Get-MSCommerceProductPolicies", "Get-MSCommerceProductPolicy", "Update-MSCommerceProductPolicy"],
+            ["Connect-MSCommerce", "Disconnect-MSCommerce", "Get-MSCommerceConnection", "Get-MSCommercePolicies", "Get-MSCommercePolicy", "Get-MSCommerceProductPolicies", "Get-MSCommerceProductPolicy", "Update-MSCommerceProductPolicy"],
             names);
     }
 
     [Theory]
     [InlineData("Connect-MSCommerce")]
+    [InlineData("Disconnect-MSCommerce")]
     [InlineData("Get-MSCommerceConnection")]
     [InlineData("Get-MSCommercePolicies")]
     [InlineData("Get-MSCommercePolicy")]

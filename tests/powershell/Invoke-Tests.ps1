@@ -88,9 +88,30 @@ $tests = [ordered]@{
             if (-not @($help.Examples.Example).Count) { throw "$name has no examples" }
         }
     }
-    'the module exports the six cmdlets of the original and Get-MSCommerceConnection' = {
+    'the module exports the six cmdlets of the original and the connection cmdlets' = {
         $names = (Get-Command -Module MSCommerce | Sort-Object Name).Name -join ','
-        Assert-Equal 'Connect-MSCommerce,Get-MSCommerceConnection,Get-MSCommercePolicies,Get-MSCommercePolicy,Get-MSCommerceProductPolicies,Get-MSCommerceProductPolicy,Update-MSCommerceProductPolicy' $names 'exported cmdlets'
+        Assert-Equal 'Connect-MSCommerce,Disconnect-MSCommerce,Get-MSCommerceConnection,Get-MSCommercePolicies,Get-MSCommercePolicy,Get-MSCommerceProductPolicies,Get-MSCommerceProductPolicy,Update-MSCommerceProductPolicy' $names 'exported cmdlets'
+    }
+    'Disconnect-MSCommerce ends the session: the next call needs a connection again' = {
+        $fresh = [powershell]::Create()
+        try {
+            $env:MSCOMMERCE_TEST_TOKEN = $adminToken
+            $null = $fresh.AddScript("Import-Module '$ModulePath' 6>`$null; Connect-MSCommerce -AccessToken `$env:MSCOMMERCE_TEST_TOKEN 6>`$null; `$before = @(Get-MSCommercePolicies).Count; Disconnect-MSCommerce; `$before; try { Get-MSCommercePolicies; 'still connected' } catch { `$_.Exception.Message }")
+            $out = $fresh.Invoke()
+            Assert-Equal 1 $out[0] 'policies while connected'
+            Assert-Equal 'You must call the Connect-MSCommerce cmdlet before calling any other cmdlets' "$($out[1])" 'after Disconnect'
+        }
+        finally { $fresh.Dispose(); Remove-Item env:MSCOMMERCE_TEST_TOKEN }
+    }
+    'after Connect-MSCommerce no PowerShell variable holds the token (the original kept $token)' = {
+        $fresh = [powershell]::Create()
+        try {
+            $env:MSCOMMERCE_TEST_TOKEN = $adminToken
+            $null = $fresh.AddScript("Import-Module '$ModulePath' 6>`$null; Connect-MSCommerce -AccessToken (Get-Item env:MSCOMMERCE_TEST_TOKEN).Value 6>`$null; `$null = Get-MSCommercePolicies; Get-Variable | Where-Object { (`$_.Value | Out-String) -like ('*' + `$env:MSCOMMERCE_TEST_TOKEN + '*') } | ForEach-Object Name")
+            $holders = @($fresh.Invoke())
+            Assert-Equal '' ($holders -join ',') 'variables holding the token'
+        }
+        finally { $fresh.Dispose(); Remove-Item env:MSCOMMERCE_TEST_TOKEN }
     }
 
     # ---- compatibility: scripts as admins wrote them for the original ----
