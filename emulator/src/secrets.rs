@@ -11,6 +11,41 @@ const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 /// The length of a user code, as Microsoft's (`FSZ3LHMKV`).
 const USER_CODE_LENGTH: usize = 9;
 
+/// The variable naming a file to which every secret the emulator issues (codes, refresh tokens,
+/// signed tokens) is appended, one per line: a test run reads it afterwards to check that none of
+/// them shows up in anything the tests printed. Only test runs set it.
+pub const JOURNAL_VARIABLE: &str = "MSCOMMERCE_EMULATOR_SECRETS_LOG";
+
+/// Appends `secret` to the journal, if [`JOURNAL_VARIABLE`] names one.
+pub fn journal(secret: &str) {
+    use std::io::Write as _;
+    static PATH: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let Some(path) = PATH.get_or_init(|| {
+        std::env::var_os(JOURNAL_VARIABLE)
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    }) else {
+        return;
+    };
+    let _one_writer = WRITING.lock();
+    // Best effort: the journal serves a test's scan, never the emulator's answers.
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "{secret}");
+    }
+}
+
+/// A new secret handed to a client (a code or a refresh token): [`random_token`], journaled.
+pub fn issue(bytes: usize) -> String {
+    let secret = random_token(bytes);
+    journal(&secret);
+    secret
+}
+
 /// A new random secret of `bytes` random bytes, base64url without padding.
 pub fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0_u8; bytes];

@@ -7,11 +7,12 @@ mod emulator;
 mod layout;
 mod powershell;
 mod process;
+mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use process::{run, Step};
+use process::{run, run_captured, Step};
 
 const USAGE: &str = "usage: cargo xtask <verb>
 
@@ -75,55 +76,97 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// Every suite, in order of cost. A failing suite does not stop the others; the verb fails if
-/// any failed.
+/// Every suite, in order of cost, each with the test run's own token cache and browser, and
+/// all of them printing into one transcript that is scanned for the secrets the emulator issued.
+/// A failing suite does not stop the others; the verb fails if any failed.
 fn test(root: &Path) -> Result<(), String> {
     let module = layout::build(root)?;
     let native_dir = module.native_dir();
     let emulator = layout::emulator_binary(root);
+    let run_dir = layout::cargo_target(root).join("test-run");
+    let _ = std::fs::remove_dir_all(&run_dir);
+    std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
+    let secrets_log = run_dir.join("issued-secrets.log");
+    // Every suite gets these: the token cache is a folder of the run's own (never the user's
+    // secret store), the sign-in browser is a program that opens nothing, and the emulators the
+    // suites start journal the secrets they issue.
+    let isolated = |step: Step| {
+        let step = step
+            .env("MSCOMMERCE_TOKEN_CACHE", "file")
+            .env("MSCOMMERCE_TOKEN_CACHE_DIR", run_dir.join("token-cache"))
+            .env("MSCOMMERCE_EMULATOR_SECRETS_LOG", &secrets_log);
+        if cfg!(unix) {
+            step.env("MSCOMMERCE_BROWSER", "true")
+        } else {
+            step
+        }
+    };
+    let mut transcript = Vec::new();
     let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
 
     results.push((
         "rust (core, emulator, xtask)",
-        run(Step::new("cargo", root).args([
-            "test",
-            "--release",
-            "--workspace",
-            "--exclude",
-            "mscommerce-interop-tests",
-        ])),
+        run_captured(
+            isolated(Step::new("cargo", root).args([
+                "test",
+                "--release",
+                "--workspace",
+                "--exclude",
+                "mscommerce-interop-tests",
+            ])),
+            &mut transcript,
+        ),
     ));
     results.push((
         "interop (.NET hosted from Rust)",
-        run(Step::new("cargo", root)
-            .args(["test", "--release", "-p", "mscommerce-interop-tests"])
-            .env("MSCOMMERCE_MODULE_DIR", &module.dir)
-            .env("MSCOMMERCE_EMULATOR", &emulator)),
+        run_captured(
+            isolated(
+                Step::new("cargo", root)
+                    .args(["test", "--release", "-p", "mscommerce-interop-tests"])
+                    .env("MSCOMMERCE_MODULE_DIR", &module.dir)
+                    .env("MSCOMMERCE_EMULATOR", &emulator),
+            ),
+            &mut transcript,
+        ),
     ));
     results.push((
         ".NET (shim: loader, metadata, live)",
-        run(Step::new("dotnet", root)
-            .args([
-                "test",
-                "tests/MSCommerce.Tests/MSCommerce.Tests.csproj",
-                "-c",
-                "Release",
-                "--nologo",
-            ])
-            .env("MSCOMMERCE_NATIVE_DIR", &native_dir)
-            .env("MSCOMMERCE_EMULATOR", &emulator)),
+        run_captured(
+            isolated(
+                Step::new("dotnet", root)
+                    .args([
+                        "test",
+                        "tests/MSCommerce.Tests/MSCommerce.Tests.csproj",
+                        "-c",
+                        "Release",
+                        "--nologo",
+                    ])
+                    .env("MSCOMMERCE_NATIVE_DIR", &native_dir)
+                    .env("MSCOMMERCE_EMULATOR", &emulator),
+            ),
+            &mut transcript,
+        ),
     ));
     match powershell::find(root) {
         Some(pwsh) => results.push((
             "PowerShell (module in a real host)",
-            run(pwsh
-                .script(root, "tests/powershell/Invoke-Tests.ps1")
-                .arg("-ModulePath")
-                .arg(module.manifest())
-                .env("MSCOMMERCE_EMULATOR", &emulator)),
+            run_captured(
+                isolated(
+                    pwsh.script(root, "tests/powershell/Invoke-Tests.ps1")
+                        .arg("-ModulePath")
+                        .arg(module.manifest())
+                        .env("MSCOMMERCE_EMULATOR", &emulator),
+                ),
+                &mut transcript,
+            ),
         )),
         None => println!("{}", powershell::NOT_FOUND),
     }
+    results.push((
+        "secret scan (no issued secret in any output)",
+        secrets::scan(&secrets_log, &transcript),
+    ));
+    let _ = std::fs::remove_dir_all(&run_dir);
 
     let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
     println!();
@@ -132,6 +175,9 @@ fn test(root: &Path) -> Result<(), String> {
             "{:>6}  {suite}",
             if result.is_ok() { "ok" } else { "FAILED" }
         );
+        if let Err(why) = result {
+            println!("        {why}");
+        }
     }
     println!(
         "suites: {} passed, {} failed",

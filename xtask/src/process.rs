@@ -66,3 +66,60 @@ pub fn output(mut step: Step) -> Option<String> {
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// Runs a step like [`run`], echoing its output as it comes and also appending it to
+/// `transcript`, so the test verb can scan everything the suites printed.
+pub fn run_captured(mut step: Step, transcript: &mut Vec<u8>) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+
+    println!("> {}", step.shown);
+    let mut child = step
+        .command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start `{}`: {e}", step.shown))?;
+    fn pump(
+        mut from: impl Read + Send + 'static,
+        echo: fn(&[u8]),
+    ) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let mut buffer = [0u8; 8192];
+            while let Ok(n) = from.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                echo(&buffer[..n]);
+                all.extend_from_slice(&buffer[..n]);
+            }
+            all
+        })
+    }
+    let stdout = child.stdout.take().map(|out| {
+        pump(out, |bytes| {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(bytes);
+            let _ = out.flush();
+        })
+    });
+    let stderr = child.stderr.take().map(|err| {
+        pump(err, |bytes| {
+            let _ = std::io::stderr().lock().write_all(bytes);
+        })
+    });
+    let status = child
+        .wait()
+        .map_err(|e| format!("`{}` could not be waited for: {e}", step.shown))?;
+    for pump in [stdout, stderr].into_iter().flatten() {
+        if let Ok(bytes) = pump.join() {
+            transcript.extend_from_slice(&bytes);
+        }
+    }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", step.shown))
+    }
+}

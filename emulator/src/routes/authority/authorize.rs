@@ -408,7 +408,7 @@ async fn sign_in(
         ));
     };
 
-    let code = secrets::random_token(32);
+    let code = secrets::issue(32);
     let now = clock::now_ms();
     state
         .store()

@@ -89,7 +89,7 @@ async fn start_flow(
     .map_err(|reason| OAuthError::new("invalid_scope", 70_011, reason))?;
 
     let settings = state.settings();
-    let device_code = secrets::random_token(32);
+    let device_code = secrets::issue(32);
     let now = clock::now_ms();
     for _ in 0..USER_CODE_ATTEMPTS {
         let user_code = secrets::user_code();

@@ -338,7 +338,7 @@ async fn refresh_token(
         Scopes::parse(requested)
             .map_err(|reason| OAuthError::new("invalid_scope", 70_011, reason))?;
     }
-    let new = secrets::random_token(32);
+    let new = secrets::issue(32);
     let now = clock::now_ms();
     let expires_at_ms = now + i64::from(state.settings().refresh_token_lifetime_s) * 1000;
     let (scope, client_copy) = (scope.clone(), client.clone());
@@ -465,7 +465,7 @@ async fn new_refresh_token(
     if !scopes.offline_access {
         return Ok(None);
     }
-    let token = secrets::random_token(32);
+    let token = secrets::issue(32);
     let now = clock::now_ms();
     state
         .store()
