@@ -113,6 +113,10 @@ pub trait SecretStore: Send + Sync + fmt::Debug {
     fn delete(&self, key: &str) -> std::result::Result<bool, StoreError>;
     /// Where entries go, for `Get-MSCommerceConnection` and messages.
     fn describe(&self) -> String;
+    /// The longest value one entry holds; longer values are split over several entries.
+    fn max_value_len(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// The OS secret store, through the `keyring` crate.
@@ -150,6 +154,16 @@ impl SecretStore for OsStore {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(StoreError(e.to_string())),
+        }
+    }
+
+    fn max_value_len(&self) -> usize {
+        // Credential Manager keeps at most 2560 bytes a credential, and keyring stores the
+        // password as UTF-16: 1280 characters. Entra refresh tokens are often longer.
+        if cfg!(windows) {
+            1200
+        } else {
+            usize::MAX
         }
     }
 
@@ -348,7 +362,7 @@ impl TokenCache {
     pub async fn load(&self, key: &str) -> Result<Option<CachedAccount>> {
         let store = self.store.clone();
         let owned = key.to_owned();
-        let text = blocking(move || store.get(&owned))
+        let text = blocking(move || get_split(&*store, &owned))
             .await
             .map_err(|e| self.failed("read", e))?;
         Ok(text
@@ -382,7 +396,7 @@ impl TokenCache {
         })?;
         let store = self.store.clone();
         let owned = key.to_owned();
-        blocking(move || store.set(&owned, &text))
+        blocking(move || set_split(&*store, &owned, &text))
             .await
             .map_err(|e| self.failed("write", e))
     }
@@ -391,7 +405,7 @@ impl TokenCache {
     pub async fn remove(&self, key: &str) -> Result<bool> {
         let store = self.store.clone();
         let owned = key.to_owned();
-        blocking(move || store.delete(&owned))
+        blocking(move || delete_split(&*store, &owned))
             .await
             .map_err(|e| self.failed("remove", e))
     }
@@ -405,6 +419,94 @@ impl TokenCache {
             ),
         )
     }
+}
+
+/// The main entry of a value split over several entries: `parts:<n>`; part `i` (from 1) is the
+/// entry `<key>#<i>`. A whole value is JSON and never starts like this.
+const PARTS_PREFIX: &str = "parts:";
+
+fn part_key(key: &str, part: usize) -> String {
+    format!("{key}#{part}")
+}
+
+fn parts_of(main: &str) -> Option<usize> {
+    main.strip_prefix(PARTS_PREFIX)?.parse().ok()
+}
+
+/// Reads a value, joining its parts when it was split.
+fn get_split(
+    store: &dyn SecretStore,
+    key: &str,
+) -> std::result::Result<Option<String>, StoreError> {
+    let Some(main) = store.get(key)? else {
+        return Ok(None);
+    };
+    let Some(parts) = parts_of(&main) else {
+        return Ok(Some(main));
+    };
+    let mut whole = String::new();
+    for part in 1..=parts {
+        match store.get(&part_key(key, part))? {
+            Some(text) => whole.push_str(&text),
+            // A part is missing (a write was cut short): the value is gone.
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(whole))
+}
+
+/// Writes a value, split over several entries when the store's entries are too small. The
+/// parts go first and the main entry last, so a reader never sees a main entry whose parts are
+/// not there yet; parts of an earlier, longer value are removed afterwards.
+fn set_split(
+    store: &dyn SecretStore,
+    key: &str,
+    value: &str,
+) -> std::result::Result<(), StoreError> {
+    let before = store
+        .get(key)
+        .ok()
+        .flatten()
+        .as_deref()
+        .and_then(parts_of)
+        .unwrap_or(0);
+    let limit = store.max_value_len().max(PARTS_PREFIX.len() + 20);
+    let parts = if value.len() <= limit {
+        store.set(key, value)?;
+        0
+    } else {
+        // Values are JSON of ASCII characters (tokens are base64url), so byte chunks are
+        // character chunks; split on char boundaries anyway.
+        let mut chunks = Vec::new();
+        let mut rest = value;
+        while !rest.is_empty() {
+            let mut end = limit.min(rest.len());
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            chunks.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+        for (index, chunk) in chunks.iter().enumerate() {
+            store.set(&part_key(key, index + 1), chunk)?;
+        }
+        store.set(key, &format!("{PARTS_PREFIX}{}", chunks.len()))?;
+        chunks.len()
+    };
+    for stale in parts + 1..=before {
+        store.delete(&part_key(key, stale))?;
+    }
+    Ok(())
+}
+
+/// Removes a value and its parts; true when there was one.
+fn delete_split(store: &dyn SecretStore, key: &str) -> std::result::Result<bool, StoreError> {
+    let parts = store.get(key)?.as_deref().and_then(parts_of).unwrap_or(0);
+    let existed = store.delete(key)?;
+    for part in 1..=parts {
+        store.delete(&part_key(key, part))?;
+    }
+    Ok(existed)
 }
 
 fn no_folder() -> Error {
@@ -517,6 +619,86 @@ mod tests {
         assert!(!account.serves("fabrikam.onmicrosoft.com", None));
         assert!(account.serves("common", Some("ADMIN@contoso.onmicrosoft.com")));
         assert!(!account.serves("common", Some("billing@contoso.onmicrosoft.com")));
+    }
+
+    /// A store with tiny entries, like Credential Manager's but smaller.
+    #[derive(Debug, Default)]
+    struct SmallStore(std::sync::Mutex<std::collections::BTreeMap<String, String>>);
+
+    impl SecretStore for SmallStore {
+        fn get(&self, key: &str) -> std::result::Result<Option<String>, StoreError> {
+            Ok(self.0.lock().unwrap().get(key).cloned())
+        }
+        fn set(&self, key: &str, value: &str) -> std::result::Result<(), StoreError> {
+            if value.len() > self.max_value_len() {
+                return Err(StoreError("too long".into()));
+            }
+            self.0.lock().unwrap().insert(key.into(), value.into());
+            Ok(())
+        }
+        fn delete(&self, key: &str) -> std::result::Result<bool, StoreError> {
+            Ok(self.0.lock().unwrap().remove(key).is_some())
+        }
+        fn describe(&self) -> String {
+            "small".into()
+        }
+        fn max_value_len(&self) -> usize {
+            100
+        }
+    }
+
+    #[test]
+    fn a_value_longer_than_an_entry_is_split_and_joined_back() {
+        let store = Arc::new(SmallStore::default());
+        let cache = TokenCache::with_store(store.clone());
+        let long = CachedAccount {
+            refresh: Secret::new("r".repeat(500)).unwrap(),
+            ..account()
+        };
+        runtime().block_on(async {
+            cache.save("k", &long).await.unwrap();
+            assert!(
+                store.0.lock().unwrap().len() > 3,
+                "split over several entries"
+            );
+            let loaded = cache.load("k").await.unwrap().unwrap();
+            assert_eq!(loaded.refresh.expose(), "r".repeat(500));
+            // A shorter value replaces it whole, and the old parts go.
+            cache
+                .save(
+                    "k",
+                    &CachedAccount {
+                        refresh: Secret::new("short").unwrap(),
+                        upn: None,
+                        tenant_id: None,
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                cache.load("k").await.unwrap().unwrap().refresh.expose(),
+                "short"
+            );
+            assert_eq!(store.0.lock().unwrap().len(), 1);
+            cache.save("k", &long).await.unwrap();
+            assert!(cache.remove("k").await.unwrap());
+            assert!(store.0.lock().unwrap().is_empty());
+        });
+    }
+
+    #[test]
+    fn a_split_value_with_a_part_missing_counts_as_none() {
+        let store = Arc::new(SmallStore::default());
+        let cache = TokenCache::with_store(store.clone());
+        let long = CachedAccount {
+            refresh: Secret::new("r".repeat(500)).unwrap(),
+            ..account()
+        };
+        runtime().block_on(async {
+            cache.save("k", &long).await.unwrap();
+            store.0.lock().unwrap().remove("k#3");
+            assert!(cache.load("k").await.unwrap().is_none());
+        });
     }
 
     #[test]
