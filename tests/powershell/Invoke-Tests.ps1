@@ -113,6 +113,21 @@ $tests = [ordered]@{
         }
         finally { $fresh.Dispose(); Remove-Item env:MSCOMMERCE_TEST_TOKEN }
     }
+    'two runspaces of one process each keep their own connection' = {
+        $readerToken = New-TestToken -Emulator $emulator -User 'reader@contoso.onmicrosoft.com'
+        $admin = [powershell]::Create(); $reader = [powershell]::Create()
+        try {
+            $env:MSCOMMERCE_TEST_TOKEN = $adminToken
+            $null = $admin.AddScript("Import-Module '$ModulePath' 6>`$null; Connect-MSCommerce -AccessToken `$env:MSCOMMERCE_TEST_TOKEN 6>`$null").Invoke()
+            $env:MSCOMMERCE_TEST_TOKEN = $readerToken
+            $null = $reader.AddScript("Import-Module '$ModulePath' 6>`$null; Connect-MSCommerce -AccessToken `$env:MSCOMMERCE_TEST_TOKEN 6>`$null").Invoke()
+            $admin.Commands.Clear(); $reader.Commands.Clear()
+            $update = "Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0H9MP -Value Disabled -ErrorAction SilentlyContinue -ErrorVariable failures 6>`$null; if (`$failures) { `$failures[0].CategoryInfo.Category.ToString() } else { 'changed' }"
+            Assert-Equal 'PermissionDenied' "$($reader.AddScript($update).Invoke())" 'the reader runspace acts as the reader'
+            Assert-Equal 'changed' "$($admin.AddScript($update).Invoke())" 'the admin runspace acts as the admin'
+        }
+        finally { $admin.Dispose(); $reader.Dispose(); Remove-Item env:MSCOMMERCE_TEST_TOKEN; Reset-Product 'CFQ7TTC0H9MP' }
+    }
 
     # ---- compatibility: scripts as admins wrote them for the original ----
     'compat: the documentation example script disables Power Automate per user' = {
