@@ -175,19 +175,35 @@ fn wait_for_message(lines: &std::sync::Mutex<Vec<String>>) -> String {
     }
 }
 
-/// The log receiver is process-wide: tests that capture lines take turns.
+/// The log receiver and the cache and browser variables are process-wide: tests take turns.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// One test's turn: the process-wide things to itself, a token cache folder of its own, and an
+/// emulator.
+struct Turn {
+    emulator: Emulator,
+    cache: tempfile::TempDir,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+fn take_turn(settings: Settings) -> Turn {
+    let serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Turn {
+        cache: isolated_cache(),
+        emulator: Emulator::start(settings),
+        _serial: serial,
+    }
+}
 
 // One test drives the whole flow: the log receiver is process-wide, so flows in parallel tests
 // would see each other's lines.
 #[test]
 fn device_code_sign_in_connects_calls_the_service_and_can_be_cancelled() {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let _cache = isolated_cache();
-    let emulator = Emulator::start(fast_device_flow());
-    let client = client(&emulator);
+    let turn = take_turn(fast_device_flow());
+    let emulator = &turn.emulator;
+    let client = client(emulator);
 
     // Before connecting, a call without -Token is the contract's not-connected error.
     let err = client
@@ -259,16 +275,13 @@ fn device_code_sign_in_connects_calls_the_service_and_can_be_cancelled() {
 
 #[test]
 fn a_token_about_to_expire_is_refreshed_before_the_call() {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     // Tokens that live 60 s are inside the refresh margin from the start: every call refreshes.
-    let _cache = isolated_cache();
-    let emulator = Emulator::start(Settings {
+    let turn = take_turn(Settings {
         token_lifetime_s: 60,
         ..fast_device_flow()
     });
-    let client = client(&emulator);
+    let emulator = &turn.emulator;
+    let client = client(emulator);
     let lines = capture_warnings(601);
     let connected = std::thread::scope(|scope| {
         let connecting = scope.spawn(|| client.invoke(&connect_request(601), &Cancel::new()));
@@ -371,9 +384,6 @@ fn get(emulator: &Emulator, url: &str) -> Result<(u16, String), reqwest::Error> 
 #[cfg(unix)]
 #[test]
 fn browser_sign_in_in_headless_chromium_connects_and_keeps_the_account() {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let Some(binary) = chromium::binary() else {
         println!(
             "SKIPPED browser_sign_in_in_headless_chromium_connects_and_keeps_the_account: no \
@@ -381,9 +391,9 @@ fn browser_sign_in_in_headless_chromium_connects_and_keeps_the_account() {
         );
         return;
     };
-    let cache = isolated_cache();
-    let emulator = Emulator::start(Settings::default());
-    let client = client(&emulator);
+    let turn = take_turn(Settings::default());
+    let (emulator, cache) = (&turn.emulator, &turn.cache);
+    let client = client(emulator);
     let browser = FakeBrowser::install();
     let connection = std::thread::scope(|scope| {
         let connecting = scope.spawn(|| {
@@ -469,13 +479,11 @@ fn device_sign_in(
 #[cfg(unix)]
 #[test]
 fn a_second_process_reconnects_from_the_cache_and_disconnect_forgets_the_account() {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let cache = isolated_cache();
-    let emulator = Emulator::start(fast_device_flow());
-    let first = client(&emulator);
-    device_sign_in(&emulator, &first, "billing@contoso.onmicrosoft.com", 801);
+    let turn = take_turn(fast_device_flow());
+    let emulator = &turn.emulator;
+    let cache = &turn.cache;
+    let first = client(emulator);
+    device_sign_in(emulator, &first, "billing@contoso.onmicrosoft.com", 801);
     assert_eq!(cache_files(cache.path()), 1);
 
     // Another process: this test binary again, running only the child test below.
@@ -506,7 +514,7 @@ fn a_second_process_reconnects_from_the_cache_and_disconnect_forgets_the_account
 
     // The child's refresh rotated the refresh token (each works once here, as the emulator
     // enforces) and kept the new one: yet another client reconnects silently with it.
-    let third = client(&emulator);
+    let third = client(emulator);
     let connection = third
         .invoke(
             &browser_request(803, serde_json::json!({ "timeoutSeconds": 5 })),
@@ -579,12 +587,9 @@ fn child_process_connects_from_the_cache() {
 #[cfg(unix)]
 #[test]
 fn a_browser_answer_with_another_state_fails_the_sign_in_and_closes_the_listener() {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let _cache = isolated_cache();
-    let emulator = Emulator::start(Settings::default());
-    let client = client(&emulator);
+    let turn = take_turn(Settings::default());
+    let emulator = &turn.emulator;
+    let client = client(emulator);
     let browser = FakeBrowser::install();
     let (outcome, redirect) = std::thread::scope(|scope| {
         let connecting = scope
@@ -592,10 +597,10 @@ fn a_browser_answer_with_another_state_fails_the_sign_in_and_closes_the_listener
         let (redirect, _state) = redirect_and_state(&browser.wait_for_url());
         // Another path is not the redirect: 404, and the listener keeps waiting.
         let base = redirect.split("/m365").next().expect("origin").to_owned();
-        let (status, _) = get(&emulator, &format!("{base}/favicon.ico")).expect("listener");
+        let (status, _) = get(emulator, &format!("{base}/favicon.ico")).expect("listener");
         assert_eq!(status, 404);
         let (status, page) =
-            get(&emulator, &format!("{redirect}?code=forged&state=forged")).expect("listener");
+            get(emulator, &format!("{redirect}?code=forged&state=forged")).expect("listener");
         assert_eq!(status, 400);
         assert!(page.contains("Sign-in failed"), "{page}");
         (connecting.join().expect("connect thread"), redirect)
@@ -609,7 +614,7 @@ fn a_browser_answer_with_another_state_fails_the_sign_in_and_closes_the_listener
     );
     assert!(err.message().contains("state"), "{}", err.message());
     assert!(
-        get(&emulator, &redirect).is_err(),
+        get(emulator, &redirect).is_err(),
         "the listener accepts one answer only"
     );
 }
@@ -617,12 +622,9 @@ fn a_browser_answer_with_another_state_fails_the_sign_in_and_closes_the_listener
 #[cfg(unix)]
 #[test]
 fn a_declined_browser_sign_in_says_so() {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let _cache = isolated_cache();
-    let emulator = Emulator::start(Settings::default());
-    let client = client(&emulator);
+    let turn = take_turn(Settings::default());
+    let emulator = &turn.emulator;
+    let client = client(emulator);
     let browser = FakeBrowser::install();
     let outcome = std::thread::scope(|scope| {
         let connecting = scope
@@ -631,7 +633,7 @@ fn a_declined_browser_sign_in_says_so() {
         let answer = format!(
             "{redirect}?error=access_denied&error_description=AADSTS65004%3A+declined&state={state}"
         );
-        let (status, page) = get(&emulator, &answer).expect("listener");
+        let (status, page) = get(emulator, &answer).expect("listener");
         assert_eq!(status, 400);
         assert!(page.contains("declined"), "{page}");
         connecting.join().expect("connect thread")
@@ -644,12 +646,9 @@ fn a_declined_browser_sign_in_says_so() {
 #[cfg(unix)]
 #[test]
 fn a_browser_sign_in_nobody_completes_times_out() {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let _cache = isolated_cache();
-    let emulator = Emulator::start(Settings::default());
-    let client = client(&emulator);
+    let turn = take_turn(Settings::default());
+    let emulator = &turn.emulator;
+    let client = client(emulator);
     let _browser = FakeBrowser::install();
     let started = Instant::now();
     let err = client
@@ -670,12 +669,9 @@ fn a_browser_sign_in_nobody_completes_times_out() {
 #[cfg(unix)]
 #[test]
 fn a_cancelled_browser_sign_in_stops_promptly() {
-    let _turn = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let _cache = isolated_cache();
-    let emulator = Emulator::start(Settings::default());
-    let client = client(&emulator);
+    let turn = take_turn(Settings::default());
+    let emulator = &turn.emulator;
+    let client = client(emulator);
     let browser = FakeBrowser::install();
     let cancel = Cancel::new();
     let (outcome, elapsed, redirect) = std::thread::scope(|scope| {
@@ -689,5 +685,5 @@ fn a_cancelled_browser_sign_in_stops_promptly() {
     });
     assert_eq!(outcome.unwrap_err().kind(), ErrorKind::Cancelled);
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
-    assert!(get(&emulator, &redirect).is_err(), "the listener is closed");
+    assert!(get(emulator, &redirect).is_err(), "the listener is closed");
 }
