@@ -4,92 +4,17 @@
 //! read by a second process, and Disconnect forgetting the account.
 
 mod chromium;
+mod harness;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use harness::Emulator;
 use mscommerce_core::client::Client;
 use mscommerce_core::config::ClientConfig;
 use mscommerce_core::policy::Request;
 use mscommerce_core::{Cancel, ErrorKind};
 use mscommerce_emulator::settings::Settings;
-use mscommerce_emulator::store::Store;
-use mscommerce_emulator::{serve, AppState};
-
-/// The emulator on its own runtime (the core blocks on its own), stopped on drop.
-struct Emulator {
-    base: String,
-    runtime: tokio::runtime::Runtime,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _data: tempfile::TempDir,
-}
-
-impl Emulator {
-    fn start(settings: Settings) -> Emulator {
-        let data = tempfile::tempdir().expect("temp dir");
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let base = runtime.block_on(async {
-            let store = Store::open(data.path()).expect("store");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let base = mscommerce_emulator::base_uri(listener.local_addr().expect("address"));
-            let state = AppState::open(store, settings, base.clone())
-                .await
-                .expect("state");
-            tokio::spawn(serve(listener, state, async {
-                let _ = stopped.await;
-            }));
-            base
-        });
-        Emulator {
-            base,
-            runtime,
-            stop: Some(stop),
-            _data: data,
-        }
-    }
-
-    /// Does what the user does on the device login page: enters the code and approves as `user`.
-    fn approve(&self, user_code: &str, user: &str) {
-        let url = format!("{}/devicelogin", self.base);
-        let status = self.runtime.block_on(async {
-            let form = [
-                ("user_code", user_code),
-                ("user", user),
-                ("action", "approve"),
-            ];
-            let body = form
-                .iter()
-                .fold(
-                    url::form_urlencoded::Serializer::new(String::new()),
-                    |mut s, (k, v)| {
-                        s.append_pair(k, v);
-                        s
-                    },
-                )
-                .finish();
-            reqwest::Client::new()
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body)
-                .send()
-                .await
-                .expect("device login")
-                .status()
-        });
-        assert!(status.is_success(), "device login answered {status}");
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
 
 fn fast_device_flow() -> Settings {
     Settings {
@@ -192,7 +117,7 @@ fn take_turn(settings: Settings) -> Turn {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     Turn {
         cache: isolated_cache(),
-        emulator: Emulator::start(settings),
+        emulator: Emulator::start_with_settings(settings),
         _serial: serial,
     }
 }

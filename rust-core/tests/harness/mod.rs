@@ -1,5 +1,5 @@
-//! In-process harness of the reliability and abuse tests: the emulator, started on 127.0.0.1:0
-//! on its own runtime (the core blocks on its own), with tokens minted from its store and faults
+//! In-process harness of the reliability, abuse and sign-in tests: the emulator, started on
+//! 127.0.0.1:0 on its own runtime (the core blocks on its own), with tokens minted from its store and faults
 //! set on its live state (what `PUT /admin/faults` does), stopped when dropped; and a capture of
 //! the core's log lines by operation id.
 
@@ -27,7 +27,8 @@ pub struct Emulator {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     state: AppState,
-    runtime: tokio::runtime::Runtime,
+    /// The emulator's own runtime; tests may run their async helpers on it too.
+    pub runtime: tokio::runtime::Runtime,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _data: tempfile::TempDir,
 }
@@ -35,16 +36,21 @@ pub struct Emulator {
 impl Emulator {
     /// Starts an emulator on a fresh data directory.
     pub fn start() -> Emulator {
-        Self::start_with(false)
+        Self::start_with(false, Settings::default())
+    }
+
+    /// Starts an emulator with these settings (token lifetimes, device code interval).
+    pub fn start_with_settings(settings: Settings) -> Emulator {
+        Self::start_with(false, settings)
     }
 
     /// Starts an emulator serving HTTPS with its self-signed certificate, which the core does
     /// not trust.
     pub fn start_tls() -> Emulator {
-        Self::start_with(true)
+        Self::start_with(true, Settings::default())
     }
 
-    fn start_with(tls: bool) -> Emulator {
+    fn start_with(tls: bool, settings: Settings) -> Emulator {
         let data = tempfile::tempdir().expect("temp dir");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -60,7 +66,7 @@ impl Emulator {
             let address = listener.local_addr().expect("address");
             let scheme = if tls { "https" } else { "http" };
             let base = mscommerce_emulator::base_uri_with_scheme(address, scheme);
-            let state = AppState::open(store, Settings::default(), base.clone())
+            let state = AppState::open(store, settings, base.clone())
                 .await
                 .expect("state");
             let shutdown = async {
@@ -81,6 +87,37 @@ impl Emulator {
             stop: Some(stop),
             _data: data,
         }
+    }
+
+    /// Does what the user does on the device login page: enters the code and approves as `user`.
+    pub fn approve(&self, user_code: &str, user: &str) {
+        let url = format!("{}/devicelogin", self.base);
+        let status = self.runtime.block_on(async {
+            let form = [
+                ("user_code", user_code),
+                ("user", user),
+                ("action", "approve"),
+            ];
+            let body = form
+                .iter()
+                .fold(
+                    url::form_urlencoded::Serializer::new(String::new()),
+                    |mut s, (k, v)| {
+                        s.append_pair(k, v);
+                        s
+                    },
+                )
+                .finish();
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .expect("device login")
+                .status()
+        });
+        assert!(status.is_success(), "device login answered {status}");
     }
 
     /// A valid access token of the seeded user `upn` (contoso), living an hour.
