@@ -55,6 +55,15 @@ pub enum ApiError {
         /// The `Retry-After` value, in seconds.
         retry_after_s: Option<u32>,
     },
+    /// An error injected by the `failItems` knob for one product or offer type (its status, a
+    /// reason naming the item).
+    #[error("injected {status}: {reason}")]
+    InjectedItem {
+        /// One of `faults::FAIL_ITEM_STATUSES`.
+        status: StatusCode,
+        /// The reason, naming the item.
+        reason: String,
+    },
     /// The store failed (500, `InternalServerError`); the details are logged, never sent.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -73,7 +82,7 @@ impl ApiError {
             Self::NotFound(_) | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Injected { status, .. } => *status,
+            Self::Injected { status, .. } | Self::InjectedItem { status, .. } => *status,
             Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,6 +103,16 @@ impl ApiError {
                 504 => "GatewayTimeout",
                 _ => "InternalServerError",
             },
+            Self::InjectedItem { status, .. } => match status.as_u16() {
+                400 => "BadRequest",
+                403 => "Forbidden",
+                404 => "Unknown",
+                409 => "Conflict",
+                502 => "BadGateway",
+                503 => "ServiceUnavailable",
+                504 => "GatewayTimeout",
+                _ => "InternalServerError",
+            },
             Self::Store(_) | Self::Internal(_) => "InternalServerError",
         }
     }
@@ -105,7 +124,8 @@ impl ApiError {
             | Self::InvalidToken(reason)
             | Self::Forbidden(reason)
             | Self::BadRequest(reason)
-            | Self::NotFound(reason) => reason.clone(),
+            | Self::NotFound(reason)
+            | Self::InjectedItem { reason, .. } => reason.clone(),
             Self::NoRoute { method, path } => {
                 format!("No resource matches {method} {path}.")
             }

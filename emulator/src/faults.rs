@@ -1,6 +1,6 @@
 //! Knobs for testing clients: faults injected into the licensing API (`/v1.0/...`) only.
 //!
-//! A [`FaultConfig`] (the JSON of `PUT /admin/faults`, or the `serve` flags) holds up to five
+//! A [`FaultConfig`] (the JSON of `PUT /admin/faults`, or the `serve` flags) holds up to six
 //! knobs, each optionally limited to one method (`"method": "GET"` or `"PUT"`):
 //!
 //! | knob | JSON | effect |
@@ -9,21 +9,34 @@
 //! | `drop` | `{"next": 2}` or `{"probability": 0.1}` | the connection is closed without an answer |
 //! | `throttle` | `{"everyNth": 3}` or `{"ratePerSecond": 5}`, `"retryAfterSeconds": 1` | `429` with `Retry-After` |
 //! | `errors` | `{"status": 503, "next": 2}` or `{"status": 500, "probability": 0.5}` | that status, the service's error body |
+//! | `failItems` | `{"ids": ["CFQ7TTC0BULK0007", "SaaS"], "status": 409}` | that status, every time, for a request on one of those products or offer types |
 //! | `malformed` | `{"next": 1}` or `{"probability": 0.1}` | `200` with the real body cut in half (not valid JSON) |
 //!
-//! A request meets the knobs in that order; the first of `drop`, `throttle`, `errors` that fires
-//! decides the answer, so a knob only sees (and counts) the requests the earlier ones let through.
-//! `next: N` fires on the next N matching requests, then stays spent (`next: 0`). Probabilities
-//! are drawn from one generator seeded by `seed` (a random one, reported back, when none is
-//! given): requests made one after another meet the same faults on every run with that seed.
+//! A request meets the knobs in that order; the first of `drop`, `throttle`, `errors`,
+//! `failItems` that fires decides the answer, so a knob only sees (and counts) the requests the
+//! earlier ones let through. `next: N` fires on the next N matching requests, then stays spent
+//! (`next: 0`). Probabilities are drawn from one generator seeded by `seed` (a random one,
+//! reported back, when none is given): requests made one after another meet the same faults on
+//! every run with that seed.
+//!
+//! `failItems` is persistent (it never counts down, until the configuration is replaced or
+//! cleared): it matches the item routes `/v1.0/policies/{policyId}/products/{productId}` and
+//! `/v1.0/policies/{policyId}/offerTypes/{offerType}` whose last segment, percent-decoded, is one
+//! of `ids` ignoring case (the path as sent: an old product id does not match its replacement).
+//! Its status is one of [`FAIL_ITEM_STATUSES`] (default 409), with the service's error body and a
+//! reason naming the item (`Product CFQ7TTC0BULK0007 cannot be changed (injected fault)`).
+//!
+//! [`RequestCounts`] counts every licensing request by method and path (`GET /admin/requests`),
+//! so a test can check how often a client tried each item.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,6 +45,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::model::ItemKind;
 use crate::server::ConnectionControl;
 use crate::AppState;
 
@@ -40,6 +54,16 @@ pub const DEFAULT_RETRY_AFTER_S: u32 = 1;
 
 /// The statuses the `errors` knob may answer.
 pub const ERROR_STATUSES: [u16; 4] = [500, 502, 503, 504];
+
+/// The statuses the `failItems` knob may answer.
+pub const FAIL_ITEM_STATUSES: [u16; 8] = [400, 403, 404, 409, 500, 502, 503, 504];
+
+/// The most ids the `failItems` knob takes.
+pub const MAX_FAIL_ITEMS: usize = 100_000;
+
+/// The most distinct method-and-path keys [`RequestCounts`] keeps; requests beyond them are
+/// counted as `untracked`.
+pub const MAX_COUNTED_REQUESTS: usize = 100_000;
 
 /// A method a knob is limited to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +194,26 @@ fn default_error_status() -> u16 {
     503
 }
 
+/// The `failItems` knob: every matching request on one of these products or offer types fails
+/// with `status`, for as long as the configuration is in effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FailItems {
+    /// Product ids and offer types, matched ignoring case against the last segment of an item
+    /// path (percent-decoded).
+    pub ids: Vec<String>,
+    /// The status: one of [`FAIL_ITEM_STATUSES`] (default 409).
+    #[serde(default = "default_fail_item_status")]
+    pub status: u16,
+    /// Only requests with this method fail.
+    #[serde(default)]
+    pub method: Option<MethodScope>,
+}
+
+fn default_fail_item_status() -> u16 {
+    409
+}
+
 /// Every knob; an absent (or `null`) knob is off. The JSON of `GET`/`PUT /admin/faults`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -184,6 +228,9 @@ pub struct FaultConfig {
     pub throttle: Option<Throttle>,
     /// Answer a server error.
     pub errors: Option<ErrorFault>,
+    /// Answer an error for requests on some products or offer types, every time.
+    #[serde(default)]
+    pub fail_items: Option<FailItems>,
     /// Answer `200` with a truncated body.
     pub malformed: Option<Trigger>,
 }
@@ -212,6 +259,17 @@ pub enum FaultConfigError {
     /// An `errors` status other than 500, 502, 503, 504.
     #[error("errors: 'status' must be one of 500, 502, 503, 504, not {0}")]
     Status(u16),
+    /// A `failItems` status not in [`FAIL_ITEM_STATUSES`].
+    #[error("failItems: 'status' must be one of 400, 403, 404, 409, 500, 502, 503, 504, not {0}")]
+    ItemStatus(u16),
+    /// A `failItems` knob without ids, or with more than [`MAX_FAIL_ITEMS`].
+    #[error(
+        "failItems: 'ids' must list 1 to {MAX_FAIL_ITEMS} product ids or offer types, not {0}"
+    )]
+    ItemCount(usize),
+    /// An empty (or blank) id in `failItems`.
+    #[error("failItems: an id must not be empty")]
+    EmptyItemId,
 }
 
 fn check_trigger(
@@ -242,6 +300,17 @@ impl FaultConfig {
                 return Err(FaultConfigError::Status(errors.status));
             }
         }
+        if let Some(fail) = &self.fail_items {
+            if fail.ids.is_empty() || fail.ids.len() > MAX_FAIL_ITEMS {
+                return Err(FaultConfigError::ItemCount(fail.ids.len()));
+            }
+            if fail.ids.iter().any(|id| id.trim().is_empty()) {
+                return Err(FaultConfigError::EmptyItemId);
+            }
+            if !FAIL_ITEM_STATUSES.contains(&fail.status) {
+                return Err(FaultConfigError::ItemStatus(fail.status));
+            }
+        }
         if let Some(throttle) = &self.throttle {
             match (throttle.every_nth, throttle.rate_per_second) {
                 (Some(0), None) => return Err(FaultConfigError::EveryNth),
@@ -260,6 +329,7 @@ impl FaultConfig {
             && self.drop.is_none()
             && self.throttle.is_none()
             && self.errors.is_none()
+            && self.fail_items.is_none()
             && self.malformed.is_none()
     }
 }
@@ -276,6 +346,8 @@ pub struct Injected {
     pub throttled: u64,
     /// Requests answered a server error by `errors`.
     pub errors: u64,
+    /// Requests on a listed item answered an error by `failItems`.
+    pub failed_items: u64,
     /// Requests answered a truncated body by `malformed`.
     pub malformed: u64,
 }
@@ -322,6 +394,91 @@ pub enum Action {
         /// An optional `Retry-After`, in seconds.
         retry_after_s: Option<u32>,
     },
+    /// An error for the request's item (`failItems`); the reason names the item.
+    FailItem {
+        /// One of [`FAIL_ITEM_STATUSES`].
+        status: StatusCode,
+    },
+}
+
+/// The product or offer type a licensing request is about, read from its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetItem {
+    /// A product or an offer type.
+    pub kind: ItemKind,
+    /// The id as the path has it, percent-decoded.
+    pub id: String,
+}
+
+impl TargetItem {
+    /// The item of `/v1.0/policies/{policyId}/products/{productId}` or
+    /// `/v1.0/policies/{policyId}/offerTypes/{offerType}` (with or without the `/v1.0` prefix);
+    /// `None` for any other path.
+    pub fn from_path(path: &str) -> Option<Self> {
+        let rest = path.strip_prefix("/v1.0").unwrap_or(path);
+        let mut segments = rest.strip_prefix('/')?.split('/');
+        let (Some("policies"), Some(policy), Some(kind), Some(id), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return None;
+        };
+        if policy.is_empty() || id.is_empty() {
+            return None;
+        }
+        let kind = match kind {
+            "products" => ItemKind::Product,
+            "offerTypes" => ItemKind::OfferType,
+            _ => return None,
+        };
+        Some(Self {
+            kind,
+            id: percent_decode(id),
+        })
+    }
+
+    /// The reason of a `failItems` answer: `Product X cannot be changed (injected fault)`.
+    pub fn failure_reason(&self, method: &Method) -> String {
+        let kind = match self.kind {
+            ItemKind::Product => "Product",
+            ItemKind::OfferType => "Offer type",
+        };
+        let what = if method == Method::PUT {
+            "changed"
+        } else {
+            "read"
+        };
+        format!("{kind} {} cannot be {what} (injected fault)", self.id)
+    }
+}
+
+/// Decodes `%XX` escapes (invalid ones are kept as they are; invalid UTF-8 is replaced).
+fn percent_decode(text: &str) -> String {
+    fn hex(byte: u8) -> Option<u8> {
+        char::from(byte)
+            .to_digit(16)
+            .and_then(|digit| u8::try_from(digit).ok())
+    }
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while let Some((&first, tail)) = rest.split_first() {
+        if first == b'%' {
+            if let [high, low, after @ ..] = tail {
+                if let (Some(high), Some(low)) = (hex(*high), hex(*low)) {
+                    decoded.push(high << 4 | low);
+                    rest = after;
+                    continue;
+                }
+            }
+        }
+        decoded.push(first);
+        rest = tail;
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// The knobs in effect, shared by every request. Decisions are made under one lock, in the
@@ -339,6 +496,8 @@ struct FaultState {
     throttle_count: u64,
     /// The `ratePerSecond` throttle's tokens and when they were last topped up.
     bucket: (f64, Instant),
+    /// The `failItems` ids, lowercased.
+    fail_ids: HashSet<String>,
     injected: Injected,
 }
 
@@ -349,11 +508,17 @@ impl FaultState {
             .throttle
             .and_then(|throttle| throttle.rate_per_second)
             .map_or(1.0, |rate| rate.max(1.0));
+        let fail_ids = config
+            .fail_items
+            .iter()
+            .flat_map(|knob| knob.ids.iter().map(|id| id.trim().to_lowercase()))
+            .collect();
         Self {
             config,
             rng: StdRng::seed_from_u64(seed),
             throttle_count: 0,
             bucket: (capacity, Instant::now()),
+            fail_ids,
             injected: Injected::default(),
         }
     }
@@ -365,7 +530,7 @@ impl FaultState {
         }
     }
 
-    fn decide(&mut self, method: &Method, now: Instant) -> Decision {
+    fn decide(&mut self, method: &Method, item: Option<&TargetItem>, now: Instant) -> Decision {
         let applies = |scope: Option<MethodScope>| scope.is_none_or(|scope| scope.matches(method));
         let mut decision = Decision {
             delay: None,
@@ -421,6 +586,21 @@ impl FaultState {
                     status: StatusCode::from_u16(errors.status)
                         .unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
                     retry_after_s: errors.retry_after_seconds,
+                };
+                return decision;
+            }
+        }
+        if let (Some(fail), Some(item)) = (
+            self.config
+                .fail_items
+                .as_ref()
+                .filter(|knob| applies(knob.method)),
+            item,
+        ) {
+            if self.fail_ids.contains(&item.id.trim().to_lowercase()) {
+                self.injected.failed_items += 1;
+                decision.action = Action::FailItem {
+                    status: StatusCode::from_u16(fail.status).unwrap_or(StatusCode::CONFLICT),
                 };
                 return decision;
             }
@@ -512,15 +692,99 @@ impl Faults {
         self.lock().status()
     }
 
-    /// What to do with a licensing request with this method, arriving now.
-    pub fn decide(&self, method: &Method) -> Decision {
-        self.lock().decide(method, Instant::now())
+    /// What to do with a licensing request with this method, about this item (see
+    /// [`TargetItem::from_path`]), arriving now.
+    pub fn decide(&self, method: &Method, item: Option<&TargetItem>) -> Decision {
+        self.lock().decide(method, item, Instant::now())
     }
 }
 
-/// Middleware for the licensing API: applies the [`Faults`] of the state to each request.
+/// How many licensing requests arrived, by method and path (`"PUT /v1.0/policies/P/products/X"`,
+/// the path as sent, without the query), since the start or the last [`RequestCounts::clear`].
+/// At most [`MAX_COUNTED_REQUESTS`] keys are kept; requests with a new key beyond them count in
+/// `untracked` only.
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    counts: Mutex<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    by_request: HashMap<String, u64>,
+    total: u64,
+    untracked: u64,
+}
+
+/// The answer of `GET /admin/requests`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestCountsBody {
+    /// Every licensing request counted.
+    pub total: u64,
+    /// Requests not counted by key because [`MAX_COUNTED_REQUESTS`] keys were already kept.
+    pub untracked: u64,
+    /// The count of each `"METHOD /path"`, sorted by key.
+    pub requests: BTreeMap<String, u64>,
+}
+
+impl RequestCounts {
+    /// No requests counted.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        // Nothing panics while the lock is held; a poisoned map is still consistent.
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts one request.
+    pub fn record(&self, method: &Method, path: &str) {
+        let key = format!("{method} {path}");
+        let mut counts = self.lock();
+        counts.total += 1;
+        let tracked = counts.by_request.len();
+        match counts.by_request.get_mut(&key) {
+            Some(count) => *count += 1,
+            None if tracked < MAX_COUNTED_REQUESTS => {
+                counts.by_request.insert(key, 1);
+            }
+            None => counts.untracked += 1,
+        }
+    }
+
+    /// The counts.
+    pub fn snapshot(&self) -> RequestCountsBody {
+        let counts = self.lock();
+        RequestCountsBody {
+            total: counts.total,
+            untracked: counts.untracked,
+            requests: counts
+                .by_request
+                .iter()
+                .map(|(key, count)| (key.clone(), *count))
+                .collect(),
+        }
+    }
+
+    /// Forgets every count.
+    pub fn clear(&self) -> RequestCountsBody {
+        *self.lock() = Counts::default();
+        RequestCountsBody::default()
+    }
+}
+
+/// Middleware for the licensing API: counts each request ([`RequestCounts`]) and applies the
+/// [`Faults`] of the state to it.
 pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let decision = state.faults().decide(request.method());
+    // Inside the nest the path has lost its `/v1.0`; the original one is what clients sent.
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| request.uri().path(), |OriginalUri(uri)| uri.path());
+    state.requests().record(request.method(), path);
+    let item = TargetItem::from_path(path);
+    let decision = state.faults().decide(request.method(), item.as_ref());
     if let Some(delay) = decision.delay {
         tokio::time::sleep(delay).await;
     }
@@ -560,6 +824,14 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
             }
             .into_response()
         }
+        Action::FailItem { status } => {
+            let reason = item.map_or_else(
+                || "The item cannot be changed (injected fault)".to_owned(),
+                |item| item.failure_reason(request.method()),
+            );
+            tracing::info!(status = status.as_u16(), %reason, "injected fault: failed item");
+            ApiError::InjectedItem { status, reason }.into_response()
+        }
     }
 }
 
@@ -591,7 +863,7 @@ mod tests {
     }
 
     fn actions(faults: &Faults, method: &Method, n: usize) -> Vec<Action> {
-        (0..n).map(|_| faults.decide(method).action).collect()
+        (0..n).map(|_| faults.decide(method, None).action).collect()
     }
 
     #[test]
@@ -625,8 +897,8 @@ mod tests {
         let got: Vec<Action> = (0..6)
             .flat_map(|_| {
                 [
-                    faults.decide(&Method::GET).action,
-                    faults.decide(&Method::PUT).action,
+                    faults.decide(&Method::GET, None).action,
+                    faults.decide(&Method::PUT, None).action,
                 ]
             })
             .filter(|action| *action != Action::Serve)
@@ -638,7 +910,8 @@ mod tests {
     fn rate_lets_a_second_worth_through_then_throttles() {
         let mut state = FaultState::new(config(r#"{"throttle":{"ratePerSecond":2}}"#));
         let start = Instant::now();
-        let serve = |state: &mut FaultState, at: Duration| state.decide(&Method::GET, start + at);
+        let serve =
+            |state: &mut FaultState, at: Duration| state.decide(&Method::GET, None, start + at);
         assert_eq!(serve(&mut state, Duration::ZERO).action, Action::Serve);
         assert_eq!(serve(&mut state, Duration::ZERO).action, Action::Serve);
         assert_eq!(
@@ -675,9 +948,9 @@ mod tests {
             .set(config(r#"{"latency":{"ms":5,"method":"GET"}}"#))
             .unwrap();
         assert!(status.config.seed.is_some());
-        let decision = faults.decide(&Method::GET);
+        let decision = faults.decide(&Method::GET, None);
         assert_eq!(decision.delay, Some(Duration::from_millis(5)));
-        assert_eq!(faults.decide(&Method::PUT).delay, None);
+        assert_eq!(faults.decide(&Method::PUT, None).delay, None);
     }
 
     #[test]
@@ -713,5 +986,94 @@ mod tests {
             serde_json::from_str::<FaultConfig>(r#"{"drop":{"next":1,"method":"POST"}}"#).is_err()
         );
         assert!(serde_json::from_str::<FaultConfig>(r#"{"latency":{"ms":1},"x":1}"#).is_err());
+    }
+
+    #[test]
+    fn the_item_is_read_from_item_paths_only() {
+        let item = |path: &str| TargetItem::from_path(path);
+        assert_eq!(
+            item("/v1.0/policies/P/products/CFQ7TTC0%4aX%2F%zz"),
+            Some(TargetItem {
+                kind: ItemKind::Product,
+                id: "CFQ7TTC0JX/%zz".to_owned()
+            })
+        );
+        assert_eq!(
+            item("/policies/P/offerTypes/SaaS").map(|item| item.kind),
+            Some(ItemKind::OfferType)
+        );
+        for path in [
+            "/v1.0/policies",
+            "/v1.0/policies/P",
+            "/v1.0/policies/P/products",
+            "/v1.0/policies/P/products/",
+            "/v1.0/policies/P/products/X/more",
+            "/v1.0/policies/P/Products/X",
+            "/v1.0/policies//products/X",
+            "/v1.0/other/P/products/X",
+        ] {
+            assert_eq!(item(path), None, "{path}");
+        }
+        assert_eq!(percent_decode("%E2%82%AC%"), "\u{20ac}%");
+    }
+
+    #[test]
+    fn fail_items_come_after_errors_and_before_malformed_and_never_run_out() {
+        let faults = Faults::new();
+        faults
+            .set(config(
+                r#"{"errors":{"status":502,"next":1},"malformed":{"next":5},
+                    "failItems":{"ids":["a1"],"status":404,"method":"PUT"}}"#,
+            ))
+            .unwrap();
+        let listed = TargetItem {
+            kind: ItemKind::Product,
+            id: "A1".to_owned(),
+        };
+        let other = TargetItem {
+            kind: ItemKind::Product,
+            id: "B2".to_owned(),
+        };
+        let fail_item = Action::FailItem {
+            status: StatusCode::NOT_FOUND,
+        };
+        assert!(matches!(
+            faults.decide(&Method::PUT, Some(&listed)).action,
+            Action::Fail { .. }
+        ));
+        for _ in 0..3 {
+            assert_eq!(faults.decide(&Method::PUT, Some(&listed)).action, fail_item);
+        }
+        assert_eq!(
+            faults.decide(&Method::GET, Some(&listed)).action,
+            Action::Malformed
+        );
+        assert_eq!(
+            faults.decide(&Method::PUT, Some(&other)).action,
+            Action::Malformed
+        );
+        assert_eq!(faults.decide(&Method::PUT, None).action, Action::Malformed);
+        let status = faults.status();
+        assert_eq!(status.injected.failed_items, 3);
+        assert_eq!(status.injected.malformed, 3);
+        assert_eq!(status.config.malformed.unwrap().next, Some(2));
+    }
+
+    #[test]
+    fn request_counts_keep_a_bounded_number_of_keys() {
+        let counts = RequestCounts::new();
+        for n in 0..MAX_COUNTED_REQUESTS {
+            counts.record(&Method::PUT, &format!("/v1.0/x/{n}"));
+        }
+        counts.record(&Method::PUT, "/v1.0/x/0");
+        counts.record(&Method::PUT, "/v1.0/x/new");
+        counts.record(&Method::GET, "/v1.0/x/0");
+        let snapshot = counts.snapshot();
+        assert_eq!(snapshot.requests.len(), MAX_COUNTED_REQUESTS);
+        assert_eq!(snapshot.requests["PUT /v1.0/x/0"], 2);
+        assert_eq!(snapshot.total, MAX_COUNTED_REQUESTS as u64 + 3);
+        assert_eq!(snapshot.untracked, 2);
+        assert_eq!(counts.clear(), RequestCountsBody::default());
+        assert_eq!(counts.snapshot().total, 0);
     }
 }

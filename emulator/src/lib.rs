@@ -45,6 +45,7 @@ pub mod faults;
 pub mod keys;
 pub mod middleware;
 pub mod model;
+pub mod products;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
@@ -54,7 +55,7 @@ pub mod store;
 pub mod tls;
 pub mod tokens;
 
-use faults::Faults;
+use faults::{Faults, RequestCounts};
 use keys::{KeyError, SigningKey};
 use settings::Settings;
 use store::Store;
@@ -66,6 +67,7 @@ pub struct AppState {
     key: Arc<SigningKey>,
     settings: Arc<RwLock<Settings>>,
     faults: Arc<Faults>,
+    requests: Arc<RequestCounts>,
     base_uri: Arc<str>,
 }
 
@@ -78,6 +80,7 @@ impl AppState {
             key: Arc::new(key),
             settings: Arc::new(RwLock::new(settings)),
             faults: Arc::new(Faults::new()),
+            requests: Arc::new(RequestCounts::new()),
             base_uri: base_uri.into(),
         }
     }
@@ -120,6 +123,11 @@ impl AppState {
     /// The faults injected into the licensing API.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// How many licensing requests arrived, by method and path (`GET /admin/requests`).
+    pub fn requests(&self) -> &RequestCounts {
+        &self.requests
     }
 
     /// The server's own address, without a trailing slash.

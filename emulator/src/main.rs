@@ -8,6 +8,9 @@
 //! - `users [--json] --data <dir>`: the users, with their tenant and roles.
 //! - `token --data <dir> --tenant T --user UPN [--lifetime-seconds N]`: prints an access token as
 //!   the last line of stdout (with or without a server running on the directory).
+//! - `add-products --data <dir> --tenant T --count N [--start N] [--prefix P] [--name-prefix P]
+//!   [--policy-value V] [--trial-without-payment-method]`: adds generated products to a tenant
+//!   (as `POST /admin/tenants/{tenant}/products` does) and prints the JSON answer.
 //! - `reset --data <dir>`: deletes the state so the next start seeds afresh.
 //!
 //! Logs (filtered by `RUST_LOG`, default `info`; `warn` for the commands other than `serve`) go
@@ -24,6 +27,7 @@ use mscommerce_emulator::faults::{
     ErrorFault, FaultConfig, FaultConfigError, Latency, MethodScope, Throttle, Trigger,
 };
 use mscommerce_emulator::keys::{KeyError, SigningKey};
+use mscommerce_emulator::products::{self, AddProducts, AddProductsError};
 use mscommerce_emulator::settings::Settings;
 use mscommerce_emulator::store::{Store, StoreError};
 use mscommerce_emulator::tls::{Tls, TlsError};
@@ -50,8 +54,38 @@ enum Command {
     Users(UsersArgs),
     /// Print an access token for a user (the last line of stdout).
     Token(TokenArgs),
+    /// Add generated products to a tenant (as `POST /admin/tenants/{tenant}/products` does);
+    /// prints the JSON answer.
+    AddProducts(AddProductsArgs),
     /// Delete the state (database and signing key); the next start seeds afresh.
     Reset(DataArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AddProductsArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The tenant: its id, domain or name.
+    #[arg(long)]
+    tenant: String,
+    /// How many products to generate (1 to 20000).
+    #[arg(long)]
+    count: usize,
+    /// The number of the first product.
+    #[arg(long, default_value_t = 1)]
+    start: u32,
+    /// The start of the ids (`{prefix}{n:04}`).
+    #[arg(long, default_value = products::DEFAULT_PREFIX)]
+    prefix: String,
+    /// The start of the names (`{name-prefix} {n:04}`).
+    #[arg(long, default_value = products::DEFAULT_NAME_PREFIX)]
+    name_prefix: String,
+    /// The products' value of every policy.
+    #[arg(long, default_value = "Enabled")]
+    policy_value: String,
+    /// The products offer a trial without a payment method.
+    #[arg(long)]
+    trial_without_payment_method: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -175,6 +209,7 @@ impl KnobArgs {
             drop: trigger(self.drop_next, self.drop_probability),
             throttle,
             errors,
+            fail_items: None,
             malformed: trigger(self.malformed_next, self.malformed_probability),
         })
     }
@@ -246,6 +281,8 @@ enum RunError {
     Tls(#[from] TlsError),
     #[error("invalid faults: {0}")]
     Faults(String),
+    #[error("cannot add the products: {0}")]
+    Products(#[from] AddProductsError),
 }
 
 impl From<FaultConfigError> for RunError {
@@ -274,6 +311,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => run(args).await,
         Command::Users(args) => users(args).await,
         Command::Token(args) => token(args).await,
+        Command::AddProducts(args) => add_products(args).await,
         Command::Reset(args) => reset(args),
     };
     match result {
@@ -389,6 +427,22 @@ async fn token(args: TokenArgs) -> Result<(), RunError> {
     )
     .await?;
     print_line(&minted.token)
+}
+
+async fn add_products(args: AddProductsArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let request = AddProducts {
+        count: Some(args.count),
+        start: Some(args.start),
+        prefix: Some(args.prefix),
+        name_prefix: Some(args.name_prefix),
+        policy_value: Some(args.policy_value),
+        trial_without_payment_method: Some(args.trial_without_payment_method),
+        products: None,
+    };
+    let added = products::add_products(&store, &args.tenant, &request).await?;
+    let json = serde_json::to_string(&added).map_err(|error| RunError::Stdout(error.into()))?;
+    print_line(&json)
 }
 
 fn reset(args: DataArgs) -> Result<(), RunError> {

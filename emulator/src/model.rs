@@ -266,3 +266,16 @@ pub struct AuditEntry {
     /// The request's correlation id.
     pub correlation_id: String,
 }
+
+/// A product to add to a tenant's catalog (see [`crate::products`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProduct {
+    /// The product id.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// Whether the product offers a trial without a payment method.
+    pub trial_without_payment_method: bool,
+    /// The tenant's value of every policy for the product.
+    pub policy_value: PolicyValue,
+}

@@ -16,8 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use crate::clock;
 use crate::model::{
-    AuditEntry, ChangeContext, ItemKind, OfferTypePolicy, Policy, PolicyValue, ProductPolicy,
-    TenantId,
+    AuditEntry, ChangeContext, ItemKind, NewProduct, OfferTypePolicy, Policy, PolicyValue,
+    ProductPolicy, TenantId,
 };
 use crate::seed::{Seed, SeedTenant, SEED};
 
@@ -119,6 +119,26 @@ pub enum SetOutcome<T> {
         /// The value before the change.
         old_value: PolicyValue,
     },
+}
+
+/// The result of adding products to a tenant ([`Store::add_products`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddProductsOutcome {
+    /// The products were added (those the tenant lacked), in one transaction.
+    Added {
+        /// The ids of the products the tenant did not have, as the catalog spells them, in the
+        /// order given.
+        added: Vec<String>,
+        /// How many of the products given the tenant already had (left as they were).
+        unchanged: usize,
+        /// How many products the tenant has now.
+        total: u64,
+    },
+    /// This id is an old product id that a current product replaced; nothing changed.
+    OldId(String),
+    /// This product is in the catalog without a trial without a payment method, so it cannot
+    /// take `OnlyTrialsWithoutPaymentMethod`; nothing changed.
+    NoTrial(String),
 }
 
 /// The emulator's persistent state. Cloning is cheap: clones share one connection.
@@ -405,6 +425,93 @@ impl Store {
                     ..current
                 },
                 old_value: entry.old_value,
+            })
+        })
+        .await
+    }
+
+    /// Adds products to a tenant, in one transaction: each product joins the catalog (shared by
+    /// every tenant; an id already there keeps its name and trial flag) and gets the tenant's
+    /// value for every policy the tenant has. A product the tenant already has is left as it is,
+    /// so adding the same products again changes nothing. Ids are matched ignoring case.
+    ///
+    /// Nothing changes when an id is an old, replaced product id
+    /// ([`AddProductsOutcome::OldId`]) or when `OnlyTrialsWithoutPaymentMethod` is asked for a
+    /// catalog product without such a trial ([`AddProductsOutcome::NoTrial`]).
+    pub async fn add_products(
+        &self,
+        tenant: &TenantId,
+        products: Vec<NewProduct>,
+    ) -> Result<AddProductsOutcome, StoreError> {
+        let tenant = tenant.clone();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let policies: Vec<String> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT policy_id FROM tenant_policies WHERE tenant_id = ?1 ORDER BY policy_id",
+                )?;
+                let rows = stmt.query_map(params![tenant.as_str()], |row| row.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut is_old_id = tx.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM product_aliases WHERE old_id = ?1)",
+            )?;
+            let mut add_product = tx.prepare_cached(
+                "INSERT INTO products (id, name, trial_without_payment_method) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO NOTHING",
+            )?;
+            let mut catalog_product = tx.prepare_cached(
+                "SELECT id, trial_without_payment_method FROM products WHERE id = ?1",
+            )?;
+            let mut add_value = tx.prepare_cached(
+                "INSERT INTO product_policies (tenant_id, policy_id, product_id, policy_value)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant_id, policy_id, product_id) DO NOTHING",
+            )?;
+            let mut added = Vec::new();
+            let mut unchanged = 0;
+            for product in &products {
+                if is_old_id.query_row(params![product.id], |row| row.get::<_, bool>(0))? {
+                    return Ok(AddProductsOutcome::OldId(product.id.clone()));
+                }
+                add_product.execute(params![
+                    product.id,
+                    product.name,
+                    product.trial_without_payment_method
+                ])?;
+                let (id, trial): (String, bool) = catalog_product
+                    .query_row(params![product.id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                if product.policy_value == PolicyValue::OnlyTrialsWithoutPaymentMethod && !trial {
+                    return Ok(AddProductsOutcome::NoTrial(id));
+                }
+                let mut inserted = 0;
+                for policy in &policies {
+                    inserted += add_value.execute(params![
+                        tenant.as_str(),
+                        policy,
+                        id,
+                        product.policy_value
+                    ])?;
+                }
+                if inserted > 0 {
+                    added.push(id);
+                } else {
+                    unchanged += 1;
+                }
+            }
+            let total: i64 = tx.query_row(
+                "SELECT COUNT(DISTINCT product_id) FROM product_policies WHERE tenant_id = ?1",
+                params![tenant.as_str()],
+                |row| row.get(0),
+            )?;
+            let total = u64::try_from(total)
+                .map_err(|_| StoreError::Corrupt(format!("a count of {total} products")))?;
+            drop((is_old_id, add_product, catalog_product, add_value));
+            tx.commit()?;
+            Ok(AddProductsOutcome::Added {
+                added,
+                unchanged,
+                total,
             })
         })
         .await

@@ -240,3 +240,53 @@ async fn serve_refuses_faults_that_make_no_sense() {
         assert_eq!(output.stdout, b"", "no ready line for {flags:?}");
     }
 }
+
+#[tokio::test]
+async fn add_products_command_adds_them_once_and_serve_fails_the_listed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["add-products", "--tenant", "contoso", "--count", "20"];
+    let (ok, stdout) = run(&args, dir.path()).await;
+    assert!(ok, "{stdout}");
+    let added: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(added["added"].as_array().unwrap().len(), 20);
+    assert_eq!(added["added"][19], "CFQ7TTC0BULK0020");
+    assert_eq!(added["total"], 37);
+    let (ok, stdout) = run(&args, dir.path()).await;
+    assert!(ok, "{stdout}");
+    let again: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        (again["unchanged"].as_u64(), again["total"].as_u64()),
+        (Some(20), Some(37))
+    );
+    let (ok, _) = run(
+        &["add-products", "--tenant", "nowhere", "--count", "1"],
+        dir.path(),
+    )
+    .await;
+    assert!(!ok);
+
+    let served = Served::start(
+        dir.path(),
+        &[
+            "--faults",
+            r#"{"failItems":{"ids":["CFQ7TTC0BULK0003"],"status":503}}"#,
+        ],
+    )
+    .await;
+    let token = admin_token(&served).await;
+    let get = |id: &str| {
+        reqwest::Client::new()
+            .get(format!(
+                "{}/v1.0/policies/AllowSelfServicePurchase/products/{id}",
+                served.uri("serviceUri")
+            ))
+            .bearer_auth(&token)
+            .send()
+    };
+    let failed = get("CFQ7TTC0BULK0003").await.unwrap();
+    assert_eq!(failed.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        get("CFQ7TTC0BULK0004").await.unwrap().status(),
+        reqwest::StatusCode::OK
+    );
+}

@@ -247,7 +247,14 @@ async fn delete_turns_every_knob_off() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    for knob in ["latency", "drop", "throttle", "errors", "malformed"] {
+    for knob in [
+        "latency",
+        "drop",
+        "throttle",
+        "errors",
+        "failItems",
+        "malformed",
+    ] {
         assert_eq!(cleared[knob], Value::Null, "{knob}");
     }
     assert_eq!(get_status(&server).await, StatusCode::OK);
@@ -314,4 +321,217 @@ async fn token_lifetime_is_settable_at_run_time() {
         claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
         120
     );
+}
+
+/// PUTs a policy value to `path` as the admin; returns the status and the answer.
+async fn put_value(server: &TestServer, path: &str, value: &str) -> (StatusCode, Value) {
+    server
+        .put_json_as(ADMIN, path, &json!({"policyValue": value}))
+        .await
+}
+
+fn offer_type(id: &str) -> String {
+    format!("/v1.0/policies/{POLICY}/offerTypes/{id}")
+}
+
+#[tokio::test]
+async fn fail_items_fail_only_the_listed_items_for_the_method_every_time() {
+    let server = TestServer::start().await;
+    let (status, _) = json(
+        server
+            .client()
+            .post(server.url("/admin/tenants/contoso/products"))
+            .json(&json!({"count": 600}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, set) = set_faults(
+        &server,
+        &json!({"failItems": {"ids": ["cfq7ttc0bulk0007", "CFQ7TTC0BULK0500", "saas"],
+                              "status": 409, "method": "put"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(
+        set["failItems"],
+        json!({"ids": ["cfq7ttc0bulk0007", "CFQ7TTC0BULK0500", "saas"], "status": 409,
+               "method": "PUT"})
+    );
+
+    // Persistent: the listed items fail every time, with the service's error body.
+    for _ in 0..3 {
+        let (status, body) = put_value(&server, &product("CFQ7TTC0BULK0007"), "Disabled").await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(
+            body,
+            json!({"errorCode": "Conflict",
+                   "reason": "Product CFQ7TTC0BULK0007 cannot be changed (injected fault)"})
+        );
+    }
+    // Percent-encoded ids match too (`%30` is `0`), and offer types.
+    let (status, body) = put_value(&server, &product("CFQ7TTC0BULK%30500"), "Disabled").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        body["reason"],
+        "Product CFQ7TTC0BULK0500 cannot be changed (injected fault)"
+    );
+    let (status, body) = put_value(&server, &offer_type("SaaS"), "Disabled").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        body["reason"],
+        "Offer type SaaS cannot be changed (injected fault)"
+    );
+
+    // Everything else is served: other items, and GETs of the listed ones (unchanged).
+    for id in ["CFQ7TTC0BULK0008", "CFQ7TTC0BULK0070", "CFQ7TTC0LH3L"] {
+        let (status, body) = put_value(&server, &product(id), "Disabled").await;
+        assert_eq!(status, StatusCode::OK, "{id}: {body}");
+    }
+    let (status, _) = put_value(&server, &offer_type("DYNAMICSBC"), "Disabled").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, read) = server.get_json(&product("CFQ7TTC0BULK0007")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read["policyValue"], "Enabled");
+    assert_eq!(get_status(&server).await, StatusCode::OK);
+
+    let now = faults(&server).await;
+    assert_eq!(now["injected"]["failedItems"], 5);
+    assert_eq!(now["failItems"]["ids"].as_array().unwrap().len(), 3);
+    // Cleared with the other knobs.
+    let (status, cleared) = json(
+        server
+            .client()
+            .delete(server.url("/admin/faults"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cleared["failItems"], Value::Null);
+    let (status, _) = put_value(&server, &product("CFQ7TTC0BULK0007"), "Disabled").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn fail_items_without_a_method_fail_reads_too_with_the_chosen_status() {
+    let server = TestServer::start().await;
+    let (_, set) = set_faults(&server, &json!({"failItems": {"ids": ["CFQ7TTC0HDB1"]}})).await;
+    // The default status.
+    assert_eq!(set["failItems"]["status"], 409);
+    for (status, code) in [
+        (400, "BadRequest"),
+        (403, "Forbidden"),
+        (404, "Unknown"),
+        (500, "InternalServerError"),
+        (502, "BadGateway"),
+        (503, "ServiceUnavailable"),
+        (504, "GatewayTimeout"),
+    ] {
+        set_faults(
+            &server,
+            &json!({"failItems": {"ids": ["CFQ7TTC0HDB1"], "status": status}}),
+        )
+        .await;
+        let (got, body) = server.get_json(&product("cfq7ttc0hdb1")).await;
+        assert_eq!(got.as_u16(), status);
+        assert_eq!(body["errorCode"], code);
+        assert_eq!(
+            body["reason"],
+            "Product cfq7ttc0hdb1 cannot be read (injected fault)"
+        );
+    }
+    // Matching is on the path: the old id of the product is not listed, nor is the list route.
+    let (status, _) = server.get_json(&product("CFQ7TTC0KXND")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server
+        .get_json(&format!("/v1.0/policies/{POLICY}/products"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn fail_items_that_make_no_sense_are_refused() {
+    let server = TestServer::start().await;
+    for config in [
+        json!({"failItems": {"ids": ["A"], "status": 418}}),
+        json!({"failItems": {"ids": ["A"], "status": 200}}),
+        json!({"failItems": {"ids": ["A"], "status": 401}}),
+        json!({"failItems": {"ids": []}}),
+        json!({"failItems": {"ids": [" "]}}),
+        json!({"failItems": {"ids": ["A"], "next": 1}}),
+        json!({"failItems": {"ids": ["A"], "method": "POST"}}),
+        json!({"failItems": {"status": 409}}),
+    ] {
+        let (status, body) = set_faults(&server, &config).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{config}");
+        assert_eq!(body["errorCode"], "BadRequest");
+    }
+    let (_, body) = set_faults(
+        &server,
+        &json!({"failItems": {"ids": ["A"], "status": 418}}),
+    )
+    .await;
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("400, 403, 404, 409, 500, 502, 503, 504"),
+        "{body}"
+    );
+    assert_eq!(faults(&server).await["failItems"], Value::Null);
+}
+
+#[tokio::test]
+async fn request_counts_say_how_often_each_item_was_tried() {
+    let server = TestServer::start().await;
+    let requests = |method: reqwest::Method| {
+        server
+            .client()
+            .request(method, server.url("/admin/requests"))
+            .send()
+    };
+    set_faults(
+        &server,
+        &json!({"failItems": {"ids": ["CFQ7TTC0LH3L"], "method": "PUT"}}),
+    )
+    .await;
+    for _ in 0..3 {
+        put_value(&server, &product("CFQ7TTC0LH3L"), "Disabled").await;
+    }
+    put_value(&server, &product("CFQ7TTC0HD33"), "Disabled").await;
+    server.get_json(&product("CFQ7TTC0LH3L")).await;
+    server
+        .get_json(&format!("{POLICIES}?scope=OfferType"))
+        .await;
+    // Requests without a token count too: every request that reached the licensing API.
+    server.get_raw(POLICIES).send().await.unwrap();
+
+    let (status, counts) = json(requests(reqwest::Method::GET).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        counts,
+        json!({
+            "total": 7,
+            "untracked": 0,
+            "requests": {
+                "GET /v1.0/policies": 2,
+                "GET /v1.0/policies/AllowSelfServicePurchase/products/CFQ7TTC0LH3L": 1,
+                "PUT /v1.0/policies/AllowSelfServicePurchase/products/CFQ7TTC0HD33": 1,
+                "PUT /v1.0/policies/AllowSelfServicePurchase/products/CFQ7TTC0LH3L": 3,
+            }
+        })
+    );
+    // The fault configuration does not reset them; DELETE does.
+    set_faults(&server, &json!({})).await;
+    let (_, counts) = json(requests(reqwest::Method::GET).await.unwrap()).await;
+    assert_eq!(counts["total"], 7);
+    let (status, cleared) = json(requests(reqwest::Method::DELETE).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cleared, json!({"total": 0, "untracked": 0, "requests": {}}));
+    let (_, counts) = json(requests(reqwest::Method::GET).await.unwrap()).await;
+    assert_eq!(counts["total"], 0);
 }

@@ -6,8 +6,10 @@
 //! | `GET /admin[?tenant=T]` | the HTML page of a tenant's settings and change history ([`page`]) |
 //! | `GET /tenants` | `{"items":[{"id","name","domain"}]}` |
 //! | `GET /tenants/{tenant}/audit[?top=N]` | the tenant's changes, newest first ([`tenants`]) |
+//! | `POST /tenants/{tenant}/products` | adds (generated) products to the tenant ([`products`]) |
 //! | `POST /tokens` `{"tenant","user"[,"lifetimeSeconds"]}` | `{"accessToken","expiresOn"}` |
 //! | `GET`, `PUT`, `DELETE /faults` | the faults injected into the licensing API ([`knobs`]) |
+//! | `GET`, `DELETE /requests` | the licensing requests counted by method and path ([`knobs`]) |
 //! | `GET`, `PUT /settings` | the authority's lifetimes ([`knobs`]) |
 
 use std::net::SocketAddr;
@@ -26,6 +28,7 @@ use crate::{clock, AppState};
 
 pub mod knobs;
 pub mod page;
+pub mod products;
 pub mod tenants;
 
 /// The routes of this area, relative to `/admin`.
@@ -34,12 +37,17 @@ pub fn router() -> Router<AppState> {
         .route("/", get(page::page))
         .route("/tenants", get(tenants::list))
         .route("/tenants/{tenant}/audit", get(tenants::audit))
+        .route("/tenants/{tenant}/products", post(products::add))
         .route("/tokens", post(mint_token))
         .route(
             "/faults",
             get(knobs::get_faults)
                 .put(knobs::put_faults)
                 .delete(knobs::clear_faults),
+        )
+        .route(
+            "/requests",
+            get(knobs::get_requests).delete(knobs::clear_requests),
         )
         .route(
             "/settings",

@@ -6,6 +6,10 @@
 //!   off) and resets the counters and the generator; answers the new status. A knob that makes no
 //!   sense is a 400 and changes nothing.
 //! - `DELETE /admin/faults`: turns every knob off; answers the new status.
+//! - `GET /admin/requests`: the [`RequestCountsBody`], `{"total","untracked","requests":
+//!   {"PUT /v1.0/policies/P/products/X": n, ...}}`: every licensing request since the start or
+//!   the last `DELETE`, by method and path (as sent, without the query), faulted ones included.
+//! - `DELETE /admin/requests`: forgets the counts; answers the (empty) counts.
 //! - `GET /admin/settings`: `{"tokenLifetimeSeconds","deviceCodeIntervalSeconds",
 //!   "deviceCodeLifetimeSeconds"}`.
 //! - `PUT /admin/settings` with any of those: changes them for what is issued from then on;
@@ -18,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::json_body;
 use crate::error::ApiError;
-use crate::faults::{FaultConfig, FaultStatus};
+use crate::faults::{FaultConfig, FaultStatus, RequestCountsBody};
 use crate::settings::Settings;
 use crate::AppState;
 
@@ -48,6 +52,17 @@ pub async fn put_faults(
 pub async fn clear_faults(State(state): State<AppState>) -> Json<FaultStatus> {
     tracing::info!("faults cleared");
     Json(state.faults().clear())
+}
+
+/// `GET /admin/requests`.
+pub async fn get_requests(State(state): State<AppState>) -> Json<RequestCountsBody> {
+    Json(state.requests().snapshot())
+}
+
+/// `DELETE /admin/requests`.
+pub async fn clear_requests(State(state): State<AppState>) -> Json<RequestCountsBody> {
+    tracing::info!("request counts cleared");
+    Json(state.requests().clear())
 }
 
 /// The authority's lifetimes on the wire; in a `PUT`, the absent ones are left as they are.
