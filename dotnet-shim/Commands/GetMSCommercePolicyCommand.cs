@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MSCommerce.Completion;
 
 namespace MSCommerce.Commands
 {
@@ -23,6 +24,7 @@ namespace MSCommerce.Commands
         /// <para type="description">The policy's id, such as AllowSelfServicePurchase.</para>
         /// </summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = DefaultParameterSet)]
+        [ArgumentCompleter(typeof(PolicyIdCompleter))]
         public string PolicyId { get; set; } = string.Empty;
 
         /// <summary>

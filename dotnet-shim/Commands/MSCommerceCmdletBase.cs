@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using MSCommerce.Interop;
@@ -88,6 +89,70 @@ namespace MSCommerce.Commands
                 WriteFailure(e);
                 return null;
             }
+        }
+
+        /// <summary>
+        /// This runspace's client; a client that cannot be created (native library missing, bad
+        /// configuration) is a terminating error.
+        /// </summary>
+        protected CoreClient Client()
+        {
+            try
+            {
+                return MSCommerceSession.GetClient();
+            }
+            catch (MSCommerceException e)
+            {
+                ThrowTerminatingError(ToErrorRecord(e));
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Writes what a bulk update came to, in the order of its items: each updated item as
+        /// output, each failed one as one non-terminating error whose target is the item's id.
+        /// Returns how many succeeded.
+        /// </summary>
+        protected int WriteOutcomes(IReadOnlyList<UpdateOutcome> outcomes, Action? beforeFirstOutput = null)
+        {
+            var succeeded = 0;
+            foreach (var outcome in outcomes)
+            {
+                if (outcome.Item != null)
+                {
+                    if (succeeded++ == 0)
+                    {
+                        beforeFirstOutput?.Invoke();
+                    }
+
+                    WriteObject(outcome.Item);
+                }
+                else if (outcome.Error != null)
+                {
+                    WriteError(ToErrorRecord(outcome.Error));
+                }
+            }
+
+            return succeeded;
+        }
+
+        /// <summary>
+        /// The file-system path of a PowerShell path (relative to the current location, drives
+        /// such as <c>TestDrive:</c> included), without requiring the file to exist.
+        /// </summary>
+        protected string FileSystemPath(string path)
+        {
+            var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+            if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("The path '" + path + "' is not a file-system path (its provider is " + provider.Name + ")."),
+                    "NotAFileSystemPath",
+                    ErrorCategory.InvalidArgument,
+                    path));
+            }
+
+            return resolved;
         }
 
         /// <summary>

@@ -1,11 +1,14 @@
+using System;
+using System.Collections.Generic;
 using System.Management.Automation;
+using MSCommerce.Completion;
 using MSCommerce.Interop;
 
 namespace MSCommerce.Commands
 {
     /// <summary>
     /// <para type="synopsis">Allows or blocks self-service purchase (and trials) of one product or one third-party offer type.</para>
-    /// <para type="description">Sets the policy's value for one product (-ProductId) or offer type (-OfferType), either with -Value (Enabled, Disabled, or OnlyTrialsWithoutPaymentMethod for products that offer a trial without a payment method) or with -Enabled $true/$false. The change affects only later purchases and trials. Prints "Update policy product success" and outputs the updated item.</para>
+    /// <para type="description">Sets the policy's value for products (-ProductId, or -ProductName with wildcards) or offer types (-OfferType), either with -Value (Enabled, Disabled, or OnlyTrialsWithoutPaymentMethod for products that offer a trial without a payment method) or with -Enabled $true/$false. The change affects only later purchases and trials. Prints "Update policy product success" and outputs each updated item. Several items (an array, pipeline input from Get-MSCommerceProductPolicies, -ProductName patterns, or -All) are updated together at the end of the pipeline, at most -ThrottleLimit at a time, with a progress bar. Each item that fails is one non-terminating error whose target is the item's id; the others are updated and output. -WhatIf and -Confirm ask per item.</para>
     /// </summary>
     /// <example>
     /// <code>
@@ -34,22 +37,61 @@ namespace MSCommerce.Commands
     /// </code>
     /// <para>The documentation's example script: find Power Automate per user and disable self-service purchase for it.</para>
     /// </example>
+    /// <example>
+    /// <code>
+    /// Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Disabled -Exclude 'Power BI*', CFQ7TTC0HD33
+    /// </code>
+    /// <para>Blocks self-service purchase of every product except the Power BI products and Visio Plan 1.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase | Where-Object PolicyValue -eq Enabled | Update-MSCommerceProductPolicy -Value Disabled
+    /// </code>
+    /// <para>Blocks every product that is allowed now: PolicyId and ProductId bind from the piped objects.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductName 'Power Automate*' -Enabled $false -WhatIf
+    /// </code>
+    /// <para>Shows which products named Power Automate... would be blocked, without changing anything.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Scope OfferType -Value Disabled
+    /// </code>
+    /// <para>Blocks every third-party offer type.</para>
+    /// </example>
     [Cmdlet(VerbsData.Update, "MSCommerceProductPolicy", DefaultParameterSetName = ProductEnumSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-    [OutputType(typeof(ProductPolicy), ParameterSetName = new[] { ProductEnumSet, ProductToggleSet })]
+    [OutputType(typeof(ProductPolicy), ParameterSetName = new[] { ProductEnumSet, ProductToggleSet, ProductNameEnumSet, ProductNameToggleSet })]
     [OutputType(typeof(ScopePolicy), ParameterSetName = new[] { OfferTypeEnumSet, OfferTypeToggleSet })]
+    [OutputType(typeof(ProductPolicy), typeof(ScopePolicy), ParameterSetName = new[] { AllEnumSet, AllToggleSet })]
     public sealed class UpdateMSCommerceProductPolicyCommand : MSCommerceCmdletBase
     {
-        /// <summary>A product, with -Value (the default).</summary>
+        /// <summary>Products by id, with -Value (the default).</summary>
         public const string ProductEnumSet = "ProductEnum";
 
-        /// <summary>A product, with -Enabled.</summary>
+        /// <summary>Products by id, with -Enabled.</summary>
         public const string ProductToggleSet = "ProductToggle";
 
-        /// <summary>An offer type, with -Value.</summary>
+        /// <summary>Offer types, with -Value.</summary>
         public const string OfferTypeEnumSet = "OfferTypeEnum";
 
-        /// <summary>An offer type, with -Enabled.</summary>
+        /// <summary>Offer types, with -Enabled.</summary>
         public const string OfferTypeToggleSet = "OfferTypeToggle";
+
+        /// <summary>Products by name, with -Value.</summary>
+        public const string ProductNameEnumSet = "ProductNameEnum";
+
+        /// <summary>Products by name, with -Enabled.</summary>
+        public const string ProductNameToggleSet = "ProductNameToggle";
+
+        /// <summary>Every product or offer type, with -Value.</summary>
+        public const string AllEnumSet = "AllEnum";
+
+        /// <summary>Every product or offer type, with -Enabled.</summary>
+        public const string AllToggleSet = "AllToggle";
+
+        private readonly List<PolicyTarget> pending = new List<PolicyTarget>();
 
         /// <summary>
         /// <para type="description">The policy's id, such as AllowSelfServicePurchase.</para>
@@ -58,27 +100,67 @@ namespace MSCommerce.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProductToggleSet)]
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = OfferTypeEnumSet)]
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = OfferTypeToggleSet)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ProductNameEnumSet)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ProductNameToggleSet)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = AllEnumSet)]
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = AllToggleSet)]
+        [ArgumentCompleter(typeof(PolicyIdCompleter))]
         public string PolicyId { get; set; } = string.Empty;
 
         /// <summary>
-        /// <para type="description">The product's id, such as CFQ7TTC0KP0N (Get-MSCommerceProductPolicies lists them).</para>
+        /// <para type="description">The product's id, such as CFQ7TTC0KP0N (Get-MSCommerceProductPolicies lists them), or several.</para>
         /// </summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = ProductEnumSet)]
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = ProductToggleSet)]
-        public string ProductId { get; set; } = string.Empty;
+        [ArgumentCompleter(typeof(ProductIdCompleter))]
+        public string[] ProductId { get; set; } = Array.Empty<string>();
 
         /// <summary>
-        /// <para type="description">The third-party offer type: SaaS, POWERBIVISUALS, DYNAMICSCE or DYNAMICSBC.</para>
+        /// <para type="description">The third-party offer type: SaaS, POWERBIVISUALS, DYNAMICSCE or DYNAMICSBC, or several. Binds ScopeId from piped offer-type items.</para>
         /// </summary>
-        [Parameter(Mandatory = true, Position = 1, ParameterSetName = OfferTypeEnumSet)]
-        [Parameter(Mandatory = true, Position = 1, ParameterSetName = OfferTypeToggleSet)]
-        public string OfferType { get; set; } = string.Empty;
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = OfferTypeEnumSet)]
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true, ParameterSetName = OfferTypeToggleSet)]
+        [Alias("ScopeId")]
+        [ArgumentCompleter(typeof(OfferTypeCompleter))]
+        public string[] OfferType { get; set; } = Array.Empty<string>();
+
+        /// <summary>
+        /// <para type="description">Products by name instead of id; wildcards (* ? [a-z]) allowed. A name that matches no product is an error; the others are updated.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = ProductNameEnumSet)]
+        [Parameter(Mandatory = true, ParameterSetName = ProductNameToggleSet)]
+        [ArgumentCompleter(typeof(ProductNameCompleter))]
+        public string[] ProductName { get; set; } = Array.Empty<string>();
+
+        /// <summary>
+        /// <para type="description">Every product (or, with -Scope OfferType, every offer type) of the policy, less -Exclude.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = AllEnumSet)]
+        [Parameter(Mandatory = true, ParameterSetName = AllToggleSet)]
+        public SwitchParameter All { get; set; }
+
+        /// <summary>
+        /// <para type="description">With -All: Product (the default) or OfferType.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = AllEnumSet)]
+        [Parameter(ParameterSetName = AllToggleSet)]
+        [ValidateSet("Product", "OfferType")]
+        public string Scope { get; set; } = "Product";
+
+        /// <summary>
+        /// <para type="description">With -All: ids or names to leave as they are; wildcards allowed.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = AllEnumSet)]
+        [Parameter(ParameterSetName = AllToggleSet)]
+        public string[]? Exclude { get; set; }
 
         /// <summary>
         /// <para type="description">The new value: Enabled, Disabled, or OnlyTrialsWithoutPaymentMethod (products whose trial needs no payment method; offer types take only Enabled or Disabled).</para>
         /// </summary>
         [Parameter(Mandatory = true, Position = 2, ParameterSetName = ProductEnumSet)]
         [Parameter(Mandatory = true, Position = 2, ParameterSetName = OfferTypeEnumSet)]
+        [Parameter(Mandatory = true, ParameterSetName = ProductNameEnumSet)]
+        [Parameter(Mandatory = true, ParameterSetName = AllEnumSet)]
         [ValidateSet("Enabled", "Disabled", "OnlyTrialsWithoutPaymentMethod")]
         public string Value { get; set; } = string.Empty;
 
@@ -87,6 +169,8 @@ namespace MSCommerce.Commands
         /// </summary>
         [Parameter(Mandatory = true, Position = 2, ParameterSetName = ProductToggleSet)]
         [Parameter(Mandatory = true, Position = 2, ParameterSetName = OfferTypeToggleSet)]
+        [Parameter(Mandatory = true, ParameterSetName = ProductNameToggleSet)]
+        [Parameter(Mandatory = true, ParameterSetName = AllToggleSet)]
         [ValidateEnabled]
         public string Enabled { get; set; } = string.Empty;
 
@@ -97,26 +181,140 @@ namespace MSCommerce.Commands
         [Parameter(Position = 3, ParameterSetName = ProductToggleSet)]
         [Parameter(Position = 3, ParameterSetName = OfferTypeEnumSet)]
         [Parameter(Position = 3, ParameterSetName = OfferTypeToggleSet)]
+        [Parameter(ParameterSetName = ProductNameEnumSet)]
+        [Parameter(ParameterSetName = ProductNameToggleSet)]
+        [Parameter(ParameterSetName = AllEnumSet)]
+        [Parameter(ParameterSetName = AllToggleSet)]
         public string? Token { get; set; }
+
+        /// <summary>
+        /// <para type="description">How many updates run at once when several items are updated (1 to 64; 8 unless given).</para>
+        /// </summary>
+        [Parameter(ParameterSetName = ProductEnumSet)]
+        [Parameter(ParameterSetName = ProductToggleSet)]
+        [Parameter(ParameterSetName = OfferTypeEnumSet)]
+        [Parameter(ParameterSetName = OfferTypeToggleSet)]
+        [Parameter(ParameterSetName = ProductNameEnumSet)]
+        [Parameter(ParameterSetName = ProductNameToggleSet)]
+        [Parameter(ParameterSetName = AllEnumSet)]
+        [Parameter(ParameterSetName = AllToggleSet)]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 8;
+
+        private bool IsToggle => ParameterSetName == ProductToggleSet || ParameterSetName == OfferTypeToggleSet
+            || ParameterSetName == ProductNameToggleSet || ParameterSetName == AllToggleSet;
 
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            var offerType = ParameterSetName == OfferTypeEnumSet || ParameterSetName == OfferTypeToggleSet;
-            var toggle = ParameterSetName == ProductToggleSet || ParameterSetName == OfferTypeToggleSet;
-            var item = offerType ? PolicyItem.OfferTypeOf(OfferType) : PolicyItem.Product(ProductId);
-            var change = toggle ? PolicyChange.ToEnabled(Enabled) : PolicyChange.ToValue(Value);
-            var newValue = toggle ? "Enabled " + Enabled : Value;
+            var newValue = IsToggle ? "Enabled " + Enabled : Value;
+            var action = "Set " + PolicyId + " to " + newValue;
+            var declined = false;
+            var offered = 0;
+            foreach (var (target, described) in Targets())
+            {
+                offered++;
+                if (ShouldProcess(described, action))
+                {
+                    pending.Add(target);
+                }
+                else
+                {
+                    declined = true;
+                }
+            }
 
-            if (!ShouldProcess(item.Id, "Set " + PolicyId + " to " + newValue))
+            if (declined && offered > 0)
             {
                 WriteHostLine("Updating product policy aborted");
+            }
+        }
+
+        /// <summary>Runs every update this pipeline asked for, together.</summary>
+        protected override void EndProcessing()
+        {
+            if (pending.Count == 0)
+            {
                 return;
             }
 
-            WriteResult(
-                (client, stop, sink) => client.UpdateProductPolicy(PolicyId, item, change, Token, stop, sink),
-                beforeOutput: () => WriteHostLine("Update policy product success"));
+            var change = IsToggle ? PolicyChange.ToEnabled(Enabled) : PolicyChange.ToValue(Value);
+            var client = Client();
+            int? throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
+            var outcomes = Run((stop, sink) => client.UpdateProductPolicies(pending, change, throttle, Token, stop, sink));
+            if (outcomes != null)
+            {
+                WriteOutcomes(outcomes, beforeFirstOutput: () => WriteHostLine("Update policy product success"));
+            }
+        }
+
+        /// <summary>The items this record names, each with how -WhatIf and -Confirm show it.</summary>
+        private IEnumerable<(PolicyTarget Target, string Described)> Targets()
+        {
+            switch (ParameterSetName)
+            {
+                case OfferTypeEnumSet:
+                case OfferTypeToggleSet:
+                    foreach (var id in OfferType)
+                    {
+                        yield return (new PolicyTarget(PolicyId, PolicyItem.OfferTypeOf(id)), id);
+                    }
+
+                    break;
+                case ProductNameEnumSet:
+                case ProductNameToggleSet:
+                case AllEnumSet:
+                case AllToggleSet:
+                    foreach (var picked in Selected())
+                    {
+                        yield return picked;
+                    }
+
+                    break;
+                default:
+                    foreach (var id in ProductId)
+                    {
+                        yield return (new PolicyTarget(PolicyId, PolicyItem.Product(id)), id);
+                    }
+
+                    break;
+            }
+        }
+
+        /// <summary>The items -ProductName or -All picks; names that match nothing are written as errors.</summary>
+        private IEnumerable<(PolicyTarget Target, string Described)> Selected()
+        {
+            var all = ParameterSetName == AllEnumSet || ParameterSetName == AllToggleSet;
+            var client = Client();
+            var selection = Run((stop, sink) => all
+                ? client.SelectItems(PolicyId, Scope, true, null, Exclude, Token, stop, sink)
+                : client.SelectItems(PolicyId, "Product", false, ProductName, null, Token, stop, sink));
+            if (selection == null)
+            {
+                yield break;
+            }
+
+            foreach (var error in selection.Errors)
+            {
+                WriteError(ToErrorRecord(error));
+            }
+
+            foreach (var item in selection.Items)
+            {
+                switch (item)
+                {
+                    case ProductPolicy product when !string.IsNullOrEmpty(product.ProductId):
+                        yield return (
+                            new PolicyTarget(product.PolicyId ?? PolicyId, PolicyItem.Product(product.ProductId!)),
+                            product.ProductId + " (" + product.ProductName + ", now " + product.PolicyValue + ")");
+                        break;
+                    case ScopePolicy scope when !string.IsNullOrEmpty(scope.ScopeId):
+                        yield return (
+                            new PolicyTarget(scope.PolicyId ?? PolicyId, PolicyItem.OfferTypeOf(scope.ScopeId!)),
+                            scope.ScopeId + " (now " + scope.PolicyValue + ")");
+                        break;
+                }
+            }
         }
     }
 }

@@ -133,6 +133,7 @@ namespace MSCommerce.Interop
         internal const string PolicyKind = "Policy";
         internal const string ProductPolicyKind = "ProductPolicy";
         internal const string ScopePolicyKind = "ScopePolicy";
+        internal const string PolicyDriftKind = "PolicyDrift";
 
         [DataMember(Name = "Kind")]
         public string? Kind { get; set; }
@@ -163,6 +164,91 @@ namespace MSCommerce.Interop
 
         [DataMember(Name = "Scope")]
         public string? Scope { get; set; }
+
+        [DataMember(Name = "Id")]
+        public string? Id { get; set; }
+
+        [DataMember(Name = "Name")]
+        public string? Name { get; set; }
+
+        [DataMember(Name = "Change")]
+        public string? Change { get; set; }
+
+        [DataMember(Name = "BaselineValue")]
+        public string? BaselineValue { get; set; }
+
+        [DataMember(Name = "CurrentValue")]
+        public string? CurrentValue { get; set; }
+    }
+
+    /// <summary>One item of an <c>updateProductPolicies</c> request.</summary>
+    [DataContract]
+    internal sealed class BulkTargetWire
+    {
+        [DataMember(Name = "policyId", Order = 0)]
+        public string? PolicyId { get; set; }
+
+        [DataMember(Name = "productId", Order = 1, EmitDefaultValue = false)]
+        public string? ProductId { get; set; }
+
+        [DataMember(Name = "offerType", Order = 2, EmitDefaultValue = false)]
+        public string? OfferType { get; set; }
+    }
+
+    /// <summary>One result of <c>updateProductPolicies</c>: the updated item or why it failed.</summary>
+    [DataContract]
+    internal sealed class BulkResultWire
+    {
+        [DataMember(Name = "id")]
+        public string? Id { get; set; }
+
+        [DataMember(Name = "ok")]
+        public bool Ok { get; set; }
+
+        [DataMember(Name = "item")]
+        public WireItem? Item { get; set; }
+
+        [DataMember(Name = "error")]
+        public EnvelopeError? Error { get; set; }
+    }
+
+    /// <summary>The data of <c>selectItems</c>.</summary>
+    [DataContract]
+    internal sealed class SelectionWire
+    {
+        [DataMember(Name = "items")]
+        public WireItem[]? Items { get; set; }
+
+        [DataMember(Name = "errors")]
+        public EnvelopeError[]? Errors { get; set; }
+    }
+
+    /// <summary>The data of <c>exportBaseline</c>.</summary>
+    [DataContract]
+    internal sealed class ExportWire
+    {
+        [DataMember(Name = "Path")]
+        public string? Path { get; set; }
+
+        [DataMember(Name = "PolicyId")]
+        public string? PolicyId { get; set; }
+
+        [DataMember(Name = "Products")]
+        public int Products { get; set; }
+
+        [DataMember(Name = "OfferTypes")]
+        public int OfferTypes { get; set; }
+    }
+
+    /// <summary>One candidate of <c>complete</c>.</summary>
+    [DataContract]
+    internal sealed class CompletionWire
+    {
+        [DataMember(Name = "value")]
+        public string? Value { get; set; }
+
+        [DataMember(Name = "tooltip")]
+        public string? Tooltip { get; set; }
     }
 
     /// <summary>What <c>mc_progress_callback</c> reports.</summary>

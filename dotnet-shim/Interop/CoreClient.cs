@@ -167,6 +167,120 @@ namespace MSCommerce.Interop
         }
 
         /// <summary>
+        /// Sets many products or offer types to one value (<c>updateProductPolicies</c>): the core
+        /// runs at most <paramref name="throttleLimit"/> updates at once and reports progress to
+        /// <paramref name="sink"/>. Returns one outcome per target, in the order given; only a
+        /// missing connection (or a cancel) fails the whole call.
+        /// </summary>
+        /// <param name="targets">The items to update.</param>
+        /// <param name="change">The new value.</param>
+        /// <param name="throttleLimit">How many updates run at once; null for the core's default (8).</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the updates not yet done.</param>
+        /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
+        public IReadOnlyList<UpdateOutcome> UpdateProductPolicies(IEnumerable<PolicyTarget> targets, PolicyChange change, int? throttleLimit = null, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var results = Invoke<BulkResultWire[]>(CoreRequest.UpdateProductPolicies(targets, change, throttleLimit, token), cancellationToken, sink);
+            var outcomes = new List<UpdateOutcome>(results.Length);
+            foreach (var result in results)
+            {
+                outcomes.Add(result.Ok
+                    ? new UpdateOutcome(result.Id ?? string.Empty, WireMapping.ToProductOrScopePolicy(result.Item!), null)
+                    : new UpdateOutcome(result.Id ?? string.Empty, null, ToException(result.Error)));
+            }
+
+            return outcomes;
+        }
+
+        /// <summary>
+        /// Picks a policy's items (<c>selectItems</c>): every item of <paramref name="scope"/>
+        /// (<paramref name="all"/>) or the products whose names match <paramref name="names"/>
+        /// (wildcards allowed), less those whose id or name matches <paramref name="exclude"/>.
+        /// </summary>
+        /// <param name="policyId">The policy's id.</param>
+        /// <param name="scope"><c>Product</c> (null or empty) or <c>OfferType</c>.</param>
+        /// <param name="all">Every item of the scope.</param>
+        /// <param name="names">Product names or patterns.</param>
+        /// <param name="exclude">Ids, names or patterns to leave out.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines on this thread.</param>
+        public ItemSelection SelectItems(string policyId, string? scope, bool all, string[]? names, string[]? exclude, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var wire = Invoke<SelectionWire>(CoreRequest.SelectItems(policyId, scope, all, names, exclude, token), cancellationToken, sink);
+            var errors = new List<MSCommerceException>();
+            foreach (var error in wire.Errors ?? Array.Empty<EnvelopeError>())
+            {
+                errors.Add(ToException(error));
+            }
+
+            return new ItemSelection(WireMapping.ToProductPolicies(wire.Items ?? Array.Empty<WireItem>()), errors);
+        }
+
+        /// <summary>Writes the baseline file of a policy (<c>exportBaseline</c>).</summary>
+        /// <param name="policyId">The policy's id.</param>
+        /// <param name="path">The file, as an absolute file-system path.</param>
+        /// <param name="noClobber">Refuse to replace an existing file.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines on this thread.</param>
+        public BaselineExport ExportBaseline(string policyId, string path, bool noClobber = false, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var wire = Invoke<ExportWire>(CoreRequest.ExportBaseline(policyId, path, noClobber, token), cancellationToken, sink);
+            return new BaselineExport(wire.Path ?? path, wire.PolicyId ?? policyId, wire.Products, wire.OfferTypes);
+        }
+
+        /// <summary>How the tenant differs from a baseline file (<c>testBaseline</c>).</summary>
+        /// <param name="path">The file, as an absolute file-system path.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines on this thread.</param>
+        public IReadOnlyList<PolicyDrift> TestBaseline(string path, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var items = Invoke<WireItem[]>(CoreRequest.TestBaseline(path, token), cancellationToken, sink);
+            var drift = new List<PolicyDrift>(items.Length);
+            foreach (var item in items)
+            {
+                drift.Add(WireMapping.ToDrift(item));
+            }
+
+            return drift;
+        }
+
+        /// <summary>
+        /// Tab-completion candidates (<c>complete</c>) for <paramref name="kind"/>: <c>policyId</c>,
+        /// <c>productId</c>, <c>productName</c> or <c>offerType</c>. Never fails: no connection or
+        /// a slow service give no candidates.
+        /// </summary>
+        /// <param name="kind">Which parameter is completed.</param>
+        /// <param name="policyId">The policy of the command line, if bound.</param>
+        /// <param name="word">What has been typed.</param>
+        /// <param name="token">The command line's -Token, if any.</param>
+        public IReadOnlyList<CompletionCandidate> Complete(string kind, string? policyId, string word, string? token = null)
+        {
+            CompletionWire[] wire;
+            try
+            {
+                wire = Invoke<CompletionWire[]>(CoreRequest.Complete(kind, policyId, word ?? string.Empty, token), CancellationToken.None);
+            }
+            catch (MSCommerceException)
+            {
+                return Array.Empty<CompletionCandidate>();
+            }
+
+            var candidates = new List<CompletionCandidate>(wire.Length);
+            foreach (var candidate in wire)
+            {
+                if (!string.IsNullOrEmpty(candidate.Value))
+                {
+                    candidates.Add(new CompletionCandidate(candidate.Value!, candidate.Tooltip ?? candidate.Value!));
+                }
+            }
+
+            return candidates;
+        }
+
+        /// <summary>
         /// Signs in (<c>connect</c>): silently from the token cache when it holds a fitting
         /// account, else through the browser or with a device code. Prompts (the device code
         /// message, the page to open when no browser starts) reach <paramref name="sink"/> as
@@ -312,7 +426,18 @@ namespace MSCommerce.Interop
                 throw FromStatus(status == NativeMethods.Status.Ok ? NativeMethods.Status.Internal : status, "The native library returned status " + status + " without an error.");
             }
 
-            throw new MSCommerceException(
+            throw ToException(error);
+        }
+
+        /// <summary>The exception of an envelope's (or a bulk item's) error.</summary>
+        internal static MSCommerceException ToException(EnvelopeError? error)
+        {
+            if (error == null)
+            {
+                return new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", false, "The native library reported a failure without an error.");
+            }
+
+            return new MSCommerceException(
                 string.IsNullOrEmpty(error.Code) ? ShimErrorCodes.Internal : error.Code!,
                 string.IsNullOrEmpty(error.Category) ? "NotSpecified" : error.Category!,
                 error.Terminating,

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Runtime.Serialization;
 
 namespace MSCommerce.Interop
@@ -14,6 +15,11 @@ namespace MSCommerce.Interop
         internal const string ConnectOp = "connect";
         internal const string GetConnectionOp = "getConnection";
         internal const string DisconnectOp = "disconnect";
+        internal const string UpdateProductPoliciesOp = "updateProductPolicies";
+        internal const string SelectItemsOp = "selectItems";
+        internal const string ExportBaselineOp = "exportBaseline";
+        internal const string TestBaselineOp = "testBaseline";
+        internal const string CompleteOp = "complete";
 
         private CoreRequest(string op, string? token)
         {
@@ -79,6 +85,33 @@ namespace MSCommerce.Interop
         [DataMember(Name = "forget", Order = 17, EmitDefaultValue = false)]
         public bool Forget { get; private set; }
 
+        [DataMember(Name = "items", Order = 18, EmitDefaultValue = false)]
+        public BulkTargetWire[]? Items { get; private set; }
+
+        [DataMember(Name = "throttleLimit", Order = 19, EmitDefaultValue = false)]
+        public int? ThrottleLimit { get; private set; }
+
+        [DataMember(Name = "all", Order = 20, EmitDefaultValue = false)]
+        public bool All { get; private set; }
+
+        [DataMember(Name = "names", Order = 21, EmitDefaultValue = false)]
+        public string[]? Names { get; private set; }
+
+        [DataMember(Name = "exclude", Order = 22, EmitDefaultValue = false)]
+        public string[]? Exclude { get; private set; }
+
+        [DataMember(Name = "path", Order = 23, EmitDefaultValue = false)]
+        public string? Path { get; private set; }
+
+        [DataMember(Name = "noClobber", Order = 24, EmitDefaultValue = false)]
+        public bool NoClobber { get; private set; }
+
+        [DataMember(Name = "kind", Order = 25, EmitDefaultValue = false)]
+        public string? Kind { get; private set; }
+
+        [DataMember(Name = "word", Order = 26, EmitDefaultValue = false)]
+        public string? Word { get; private set; }
+
         internal static CoreRequest Connect(SignInOptions options) =>
             new CoreRequest(ConnectOp, null)
             {
@@ -116,6 +149,43 @@ namespace MSCommerce.Interop
                 Value = change.Value,
                 Enabled = change.Enabled,
             };
+
+        internal static CoreRequest UpdateProductPolicies(IEnumerable<PolicyTarget> targets, PolicyChange change, int? throttleLimit, string? token)
+        {
+            var items = new List<BulkTargetWire>();
+            foreach (var target in targets)
+            {
+                items.Add(new BulkTargetWire { PolicyId = target.PolicyId, ProductId = target.Item.ProductId, OfferType = target.Item.OfferType });
+            }
+
+            return new CoreRequest(UpdateProductPoliciesOp, token)
+            {
+                Items = items.ToArray(),
+                Value = change.Value,
+                Enabled = change.Enabled,
+                ThrottleLimit = throttleLimit,
+            };
+        }
+
+        internal static CoreRequest SelectItems(string policyId, string? scope, bool all, string[]? names, string[]? exclude, string? token) =>
+            new CoreRequest(SelectItemsOp, token)
+            {
+                PolicyId = policyId,
+                Scope = NullIfEmpty(scope),
+                All = all,
+                Names = names == null || names.Length == 0 ? null : names,
+                Exclude = exclude == null || exclude.Length == 0 ? null : exclude,
+            };
+
+        internal static CoreRequest ExportBaseline(string policyId, string path, bool noClobber, string? token) =>
+            new CoreRequest(ExportBaselineOp, token) { PolicyId = policyId, Path = path, NoClobber = noClobber };
+
+        internal static CoreRequest TestBaseline(string path, string? token) =>
+            new CoreRequest(TestBaselineOp, token) { Path = path };
+
+        internal static CoreRequest Complete(string kind, string? policyId, string word, string? token) =>
+            new CoreRequest(CompleteOp, token) { Kind = kind, PolicyId = NullIfEmpty(policyId), Word = word };
+
         private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
     }
 }

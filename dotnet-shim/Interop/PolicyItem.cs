@@ -25,6 +25,23 @@ namespace MSCommerce.Interop
         public static PolicyItem OfferTypeOf(string offerType) => new PolicyItem(null, offerType);
     }
 
+    /// <summary>One item of a policy to update: the policy and the product or offer type.</summary>
+    public sealed class PolicyTarget
+    {
+        /// <summary>Creates the target.</summary>
+        public PolicyTarget(string policyId, PolicyItem item)
+        {
+            PolicyId = policyId;
+            Item = item;
+        }
+
+        /// <summary>The policy's id, such as <c>AllowSelfServicePurchase</c>.</summary>
+        public string PolicyId { get; }
+
+        /// <summary>The product or offer type.</summary>
+        public PolicyItem Item { get; }
+    }
+
     /// <summary>The new value of an update: <c>-Value</c>, or <c>-Enabled</c> with the original's string rules (applied by the core).</summary>
     public sealed class PolicyChange
     {

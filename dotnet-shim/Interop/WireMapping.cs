@@ -65,6 +65,21 @@ namespace MSCommerce.Interop
             }
         }
 
+        internal static PolicyDrift ToDrift(WireItem item)
+        {
+            RequireKind(item, WireItem.PolicyDriftKind);
+            return new PolicyDrift
+            {
+                PolicyId = item.PolicyId,
+                Scope = item.Scope,
+                Id = item.Id,
+                Name = item.Name,
+                Change = item.Change,
+                BaselineValue = item.BaselineValue,
+                CurrentValue = item.CurrentValue,
+            };
+        }
+
         private static void RequireKind(WireItem? item, string kind)
         {
             if (item?.Kind != kind)

@@ -36,6 +36,16 @@ pub enum ErrorKind {
     Cancelled,
     /// The token cache (the OS secret store or its fallback file) could not be used.
     TokenCache,
+    /// A file the caller named does not exist.
+    FileNotFound,
+    /// A file would be replaced and the caller said not to (`-NoClobber`).
+    FileExists,
+    /// A file could not be read.
+    ReadFailed,
+    /// A file could not be written.
+    WriteFailed,
+    /// A file is not a baseline this build can read.
+    InvalidBaseline,
     /// A bug: a caught panic or a broken invariant.
     Internal,
 }
@@ -59,6 +69,11 @@ impl ErrorKind {
             ErrorKind::InvalidHandle => "InvalidHandle",
             ErrorKind::Cancelled => "Cancelled",
             ErrorKind::TokenCache => "TokenCache",
+            ErrorKind::FileNotFound => "FileNotFound",
+            ErrorKind::FileExists => "FileExists",
+            ErrorKind::ReadFailed => "ReadFailed",
+            ErrorKind::WriteFailed => "WriteFailed",
+            ErrorKind::InvalidBaseline => "InvalidBaseline",
             ErrorKind::Internal => "Internal",
         }
     }
@@ -80,6 +95,11 @@ impl ErrorKind {
             ErrorKind::InvalidHandle => "InvalidOperation",
             ErrorKind::Cancelled => "OperationStopped",
             ErrorKind::TokenCache => "ResourceUnavailable",
+            ErrorKind::FileNotFound => "ObjectNotFound",
+            ErrorKind::FileExists => "ResourceExists",
+            ErrorKind::ReadFailed => "ReadError",
+            ErrorKind::WriteFailed => "WriteError",
+            ErrorKind::InvalidBaseline => "InvalidData",
             ErrorKind::Internal => "NotSpecified",
         }
     }
@@ -104,7 +124,7 @@ impl fmt::Display for ErrorKind {
 }
 
 /// An error of the core. Built only inside the crate; its message never holds a secret.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
     kind: ErrorKind,
@@ -186,6 +206,21 @@ impl Error {
         self.details.as_deref()
     }
 
+    /// The error as the ABI carries it: `{"code","category","terminating","message","target",
+    /// "correlationId","httpStatus","details"}` (`docs/abi.md`, "Envelope").
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.kind.code(),
+            "category": self.kind.category(),
+            "terminating": self.kind.is_terminating(),
+            "message": self.message,
+            "target": self.target,
+            "correlationId": self.correlation_id,
+            "httpStatus": self.http_status,
+            "details": self.details,
+        })
+    }
+
     /// True when the caller cancelled the operation.
     pub fn is_cancelled(&self) -> bool {
         self.kind == ErrorKind::Cancelled
@@ -223,6 +258,9 @@ mod tests {
             "InvalidData",
             "InvalidOperation",
             "OperationStopped",
+            "ResourceExists",
+            "ReadError",
+            "WriteError",
             "NotSpecified",
         ];
         for kind in [
@@ -240,6 +278,12 @@ mod tests {
             ErrorKind::InvalidArgument,
             ErrorKind::InvalidHandle,
             ErrorKind::Cancelled,
+            ErrorKind::TokenCache,
+            ErrorKind::FileNotFound,
+            ErrorKind::FileExists,
+            ErrorKind::ReadFailed,
+            ErrorKind::WriteFailed,
+            ErrorKind::InvalidBaseline,
             ErrorKind::Internal,
         ] {
             assert!(known.contains(&kind.category()), "{kind}");

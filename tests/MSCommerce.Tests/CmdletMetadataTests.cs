@@ -22,6 +22,9 @@ public sealed class CmdletMetadataTests : IClassFixture<ShimMetadata>
     [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "Update", "MSCommerceProductPolicy")]
     [InlineData("MSCommerce.Commands.ConnectMSCommerceCommand", "Connect", "MSCommerce")]
     [InlineData("MSCommerce.Commands.DisconnectMSCommerceCommand", "Disconnect", "MSCommerce")]
+    [InlineData("MSCommerce.Commands.ExportMSCommercePolicyCommand", "Export", "MSCommercePolicy")]
+    [InlineData("MSCommerce.Commands.TestMSCommercePolicyCommand", "Test", "MSCommercePolicy")]
+    [InlineData("MSCommerce.Commands.ImportMSCommercePolicyCommand", "Import", "MSCommercePolicy")]
     public void Each_cmdlet_has_the_original_verb_and_noun(string typeName, string verb, string noun)
     {
         var cmdlet = AttributeData.Single(metadata.ShimType(typeName), CmdletAttribute);
@@ -165,7 +168,97 @@ public sealed class CmdletMetadataTests : IClassFixture<ShimMetadata>
     {
         var parameters = ParametersIn("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", set);
 
-        Assert.Equal([("PolicyId", 0, true), (item, 1, true), (value, 2, true), ("Token", 3, false)], parameters.Select(p => (p.Name, p.Position, p.Mandatory)));
+        Assert.Equal([("PolicyId", 0, true), (item, 1, true), (value, 2, true), ("Token", 3, false)], parameters.Where(p => p.Position != int.MinValue).Select(p => (p.Name, p.Position, p.Mandatory)));
+        Assert.Equal(["ThrottleLimit"], parameters.Where(p => p.Position == int.MinValue).Select(p => p.Name));
+    }
+
+    [Theory]
+    [InlineData("ProductNameEnum", "ProductName", "Value")]
+    [InlineData("ProductNameToggle", "ProductName", "Enabled")]
+    [InlineData("AllEnum", "All", "Value")]
+    [InlineData("AllToggle", "All", "Enabled")]
+    public void Update_picks_items_by_name_or_all_in_sets_of_their_own(string set, string picker, string value)
+    {
+        var parameters = ParametersIn("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", set);
+
+        Assert.Equal([("PolicyId", 0, true)], parameters.Where(p => p.Position != int.MinValue).Select(p => (p.Name, p.Position, p.Mandatory)));
+        Assert.Equal([picker, value], parameters.Where(p => p.Mandatory && p.Position == int.MinValue).Select(p => p.Name).OrderBy(n => n == value));
+        var optional = parameters.Where(p => !p.Mandatory).Select(p => p.Name).OrderBy(n => n, StringComparer.Ordinal);
+        Assert.Equal(picker == "All" ? ["Exclude", "Scope", "ThrottleLimit", "Token"] : ["ThrottleLimit", "Token"], optional);
+    }
+
+    [Theory]
+    [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "ProductEnum", "ProductId")]
+    [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "OfferTypeEnum", "OfferType")]
+    [InlineData("MSCommerce.Commands.GetMSCommerceProductPolicyCommand", "Product", "ProductId")]
+    [InlineData("MSCommerce.Commands.GetMSCommerceProductPolicyCommand", "OfferType", "OfferType")]
+    public void Item_cmdlets_bind_the_policy_and_an_array_of_items_from_piped_objects(string typeName, string set, string item)
+    {
+        var parameters = ParametersIn(typeName, set);
+
+        Assert.True(parameters.Single(p => p.Name == "PolicyId").FromPipelineByPropertyName);
+        var items = parameters.Single(p => p.Name == item);
+        Assert.True(items.FromPipelineByPropertyName);
+        Assert.Equal("System.String[]", items.Type);
+    }
+
+    [Theory]
+    [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand")]
+    [InlineData("MSCommerce.Commands.GetMSCommerceProductPolicyCommand")]
+    public void OfferType_binds_the_ScopeId_of_piped_offer_type_items(string typeName)
+    {
+        var alias = AttributeData.Single(metadata.ShimType(typeName).GetProperty("OfferType")!, "System.Management.Automation.AliasAttribute");
+
+        Assert.Contains("ScopeId", ((ReadOnlyCollection<CustomAttributeTypedArgument>)alias.ConstructorArguments[0].Value!).Select(v => (string?)v.Value));
+    }
+
+    [Fact]
+    public void Update_ThrottleLimit_is_bounded_from_1_to_64()
+    {
+        var range = AttributeData.Single(metadata.ShimType("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand").GetProperty("ThrottleLimit")!, "System.Management.Automation.ValidateRangeAttribute");
+
+        Assert.Equal([1, 64], range.ConstructorArguments.Select(a => Convert.ToInt32(a.Value)));
+    }
+
+    [Theory]
+    [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "PolicyId", "MSCommerce.Completion.PolicyIdCompleter")]
+    [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "ProductId", "MSCommerce.Completion.ProductIdCompleter")]
+    [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "ProductName", "MSCommerce.Completion.ProductNameCompleter")]
+    [InlineData("MSCommerce.Commands.UpdateMSCommerceProductPolicyCommand", "OfferType", "MSCommerce.Completion.OfferTypeCompleter")]
+    [InlineData("MSCommerce.Commands.GetMSCommerceProductPolicyCommand", "ProductId", "MSCommerce.Completion.ProductIdCompleter")]
+    [InlineData("MSCommerce.Commands.GetMSCommerceProductPolicyCommand", "OfferType", "MSCommerce.Completion.OfferTypeCompleter")]
+    [InlineData("MSCommerce.Commands.GetMSCommerceProductPoliciesCommand", "PolicyId", "MSCommerce.Completion.PolicyIdCompleter")]
+    [InlineData("MSCommerce.Commands.GetMSCommercePolicyCommand", "PolicyId", "MSCommerce.Completion.PolicyIdCompleter")]
+    [InlineData("MSCommerce.Commands.ExportMSCommercePolicyCommand", "PolicyId", "MSCommerce.Completion.PolicyIdCompleter")]
+    public void Tenant_values_complete_with_the_tenants_completer(string typeName, string parameter, string completer)
+    {
+        var attribute = AttributeData.Single(metadata.ShimType(typeName).GetProperty(parameter)!, "System.Management.Automation.ArgumentCompleterAttribute");
+
+        Assert.Equal(completer, ((Type)attribute.ConstructorArguments[0].Value!).FullName);
+    }
+
+    [Theory]
+    [InlineData("MSCommerce.Commands.ExportMSCommercePolicyCommand", true)]
+    [InlineData("MSCommerce.Commands.ImportMSCommercePolicyCommand", true)]
+    [InlineData("MSCommerce.Commands.TestMSCommercePolicyCommand", false)]
+    public void Baseline_cmdlets_that_change_something_support_ShouldProcess(string typeName, bool changes)
+    {
+        var cmdlet = AttributeData.Single(metadata.ShimType(typeName), CmdletAttribute);
+
+        Assert.Equal(changes, (bool?)AttributeData.Named(cmdlet, "SupportsShouldProcess") ?? false);
+    }
+
+    [Fact]
+    public void Baseline_cmdlets_take_a_path_that_binds_FullName_from_piped_files()
+    {
+        foreach (var typeName in new[] { "MSCommerce.Commands.TestMSCommercePolicyCommand", "MSCommerce.Commands.ImportMSCommercePolicyCommand" })
+        {
+            var path = Parameters(typeName).Single(p => p.Name == "Path");
+            var alias = AttributeData.Single(metadata.ShimType(typeName).GetProperty("Path")!, "System.Management.Automation.AliasAttribute");
+
+            Assert.Equal((0, true, true), (path.Position, path.Mandatory, path.FromPipelineByPropertyName));
+            Assert.Contains("FullName", ((ReadOnlyCollection<CustomAttributeTypedArgument>)alias.ConstructorArguments[0].Value!).Select(v => (string?)v.Value));
+        }
     }
 
     [Fact]

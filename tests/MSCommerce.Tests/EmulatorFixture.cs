@@ -99,6 +99,26 @@ public sealed class EmulatorFixture : IDisposable
         }
     }
 
+    /// <summary>
+    /// Calls the emulator's admin area (<c>/admin</c> + <paramref name="path"/>) with an optional
+    /// JSON body and returns the answer's body; a status other than 2xx fails the test.
+    /// </summary>
+    public string CallAdmin(HttpMethod method, string path, string? json = null)
+    {
+        _ = Client;
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(method, ServiceUri.TrimEnd('/') + "/admin" + path);
+        if (json != null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        using var response = http.Send(request);
+        var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        Assert.True(response.IsSuccessStatusCode, $"{method} /admin{path} answered {(int)response.StatusCode}: {body}");
+        return body;
+    }
+
     /// <summary>The emulator's base URI, as its ready line gives it.</summary>
     public string ServiceUri { get; } = string.Empty;
 

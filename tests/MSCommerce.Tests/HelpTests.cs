@@ -22,12 +22,12 @@ public sealed class HelpTests
         Help.Value.Descendants(Command + "command").Single(c => (string?)c.Element(Command + "details")?.Element(Command + "name") == name);
 
     [Fact]
-    public void Help_covers_the_six_cmdlets_of_the_original_and_the_connection_cmdlets()
+    public void Help_covers_every_cmdlet_of_the_module()
     {
         var names = Help.Value.Descendants(Command + "details").Select(d => (string)d.Element(Command + "name")!);
 
         Assert.Equal(
-            ["Connect-MSCommerce", "Disconnect-MSCommerce", "Get-MSCommerceConnection", "Get-MSCommercePolicies", "Get-MSCommercePolicy", "Get-MSCommerceProductPolicies", "Get-MSCommerceProductPolicy", "Update-MSCommerceProductPolicy"],
+            ["Connect-MSCommerce", "Disconnect-MSCommerce", "Export-MSCommercePolicy", "Get-MSCommerceConnection", "Get-MSCommercePolicies", "Get-MSCommercePolicy", "Get-MSCommerceProductPolicies", "Get-MSCommerceProductPolicy", "Import-MSCommercePolicy", "Test-MSCommercePolicy", "Update-MSCommerceProductPolicy"],
             names);
     }
 
@@ -40,6 +40,9 @@ public sealed class HelpTests
     [InlineData("Get-MSCommerceProductPolicies")]
     [InlineData("Get-MSCommerceProductPolicy")]
     [InlineData("Update-MSCommerceProductPolicy")]
+    [InlineData("Export-MSCommercePolicy")]
+    [InlineData("Test-MSCommercePolicy")]
+    [InlineData("Import-MSCommercePolicy")]
     public void Every_cmdlet_has_a_synopsis_a_description_and_an_example(string name)
     {
         var cmdlet = Cmdlet(name);
@@ -53,7 +56,8 @@ public sealed class HelpTests
     [Fact]
     public void Update_shows_one_syntax_per_parameter_set()
     {
-        Assert.Equal(4, Cmdlet("Update-MSCommerceProductPolicy").Descendants(Command + "syntaxItem").Count());
+        // The original's four, then by name and -All, each with -Value or -Enabled.
+        Assert.Equal(8, Cmdlet("Update-MSCommerceProductPolicy").Descendants(Command + "syntaxItem").Count());
     }
 
     [Fact]

@@ -12,6 +12,7 @@ public sealed class ModelShapeTests : IClassFixture<ShimMetadata>
         // The order the original prints on Windows PowerShell 5.1; scripts split table rows on it.
         { "MSCommerce.ProductPolicy", ["PolicyValue", "ProductId", "PolicyId", "ProductName"] },
         { "MSCommerce.ScopePolicy", ["PolicyId", "PolicyValue", "ScopeId", "ScopeValue", "Scope"] },
+        { "MSCommerce.PolicyDrift", ["PolicyId", "Scope", "Id", "Name", "Change", "BaselineValue", "CurrentValue"] },
     };
 
     private readonly ShimMetadata metadata;

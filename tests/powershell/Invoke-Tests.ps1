@@ -88,9 +88,9 @@ $tests = [ordered]@{
             if (-not @($help.Examples.Example).Count) { throw "$name has no examples" }
         }
     }
-    'the module exports the six cmdlets of the original and the connection cmdlets' = {
+    'the module exports the six cmdlets of the original, the connection and the baseline cmdlets' = {
         $names = (Get-Command -Module MSCommerce | Sort-Object Name).Name -join ','
-        Assert-Equal 'Connect-MSCommerce,Disconnect-MSCommerce,Get-MSCommerceConnection,Get-MSCommercePolicies,Get-MSCommercePolicy,Get-MSCommerceProductPolicies,Get-MSCommerceProductPolicy,Update-MSCommerceProductPolicy' $names 'exported cmdlets'
+        Assert-Equal 'Connect-MSCommerce,Disconnect-MSCommerce,Export-MSCommercePolicy,Get-MSCommerceConnection,Get-MSCommercePolicies,Get-MSCommercePolicy,Get-MSCommerceProductPolicies,Get-MSCommerceProductPolicy,Import-MSCommercePolicy,Test-MSCommercePolicy,Update-MSCommerceProductPolicy' $names 'exported cmdlets'
     }
     'Disconnect-MSCommerce ends the session: the next call needs a connection again' = {
         $fresh = [powershell]::Create()
@@ -210,6 +210,118 @@ $tests = [ordered]@{
         $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0H9MP -Value Disabled -Token $readerToken -ErrorAction SilentlyContinue -ErrorVariable failures 6>$null
         Assert-Equal 'PermissionDenied' "$($failures[0].CategoryInfo.Category)" 'category'
         Assert-Equal 'Enabled' (Get-ServiceValue 'CFQ7TTC0H9MP') 'service state'
+    }
+    'pipeline: piped products bind PolicyId and ProductId, and each one is updated' = {
+        $visio = @(Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase -Token $adminToken | Where-Object ProductName -like 'Visio*')
+        if ($visio.Count -lt 2) { throw "expected several Visio products, found $($visio.Count)" }
+        $out = @($visio | Update-MSCommerceProductPolicy -Value Disabled -Token $adminToken 6>$null)
+        Assert-Equal $visio.Count $out.Count 'updated items output'
+        foreach ($product in $visio) {
+            Assert-Equal 'Disabled' (Get-ServiceValue $product.ProductId) "service state of $($product.ProductId)"
+            Reset-Product $product.ProductId
+        }
+    }
+    'pipeline: piped offer types bind ScopeId to -OfferType' = {
+        $saas = Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase -Scope OfferType -Token $adminToken | Where-Object ScopeId -eq 'SaaS'
+        $null = $saas | Update-MSCommerceProductPolicy -Enabled $false -Token $adminToken 6>$null
+        Assert-Equal 'Disabled' (Get-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -OfferType SaaS -Token $adminToken).PolicyValue 'service state'
+        $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -OfferType SaaS -Value Enabled -Token $adminToken 6>$null
+    }
+    'pipeline: Get-MSCommerceProductPolicy takes piped products and an array of ids' = {
+        $ids = 'CFQ7TTC0H9MP', 'CFQ7TTC0HD33'
+        Assert-Equal 2 @(Get-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId $ids -Token $adminToken).Count 'items for an array'
+        $piped = @([pscustomobject]@{ PolicyId = 'AllowSelfServicePurchase'; ProductId = 'CFQ7TTC0H9MP' } | Get-MSCommerceProductPolicy -Token $adminToken)
+        Assert-Equal 'CFQ7TTC0H9MP' $piped[0].ProductId 'piped id'
+    }
+    'arrays: -ProductId takes several ids; a failing one is one error aimed at its id' = {
+        $out = @(Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId 'CFQ7TTC0H9MP', 'NOPE0000', 'CFQ7TTC0HD33' -Value Disabled -Token $adminToken -ErrorAction SilentlyContinue -ErrorVariable failures 6>$null)
+        Assert-Equal 2 $out.Count 'updated items'
+        Assert-Equal 1 $failures.Count 'errors'
+        Assert-Equal 'NOPE0000' $failures[0].TargetObject 'error target'
+        Assert-Equal 'Disabled' (Get-ServiceValue 'CFQ7TTC0HD33') 'service state'
+        Reset-Product 'CFQ7TTC0H9MP'; Reset-Product 'CFQ7TTC0HD33'
+    }
+    'names: -ProductName takes wildcards; a name matching nothing is ObjectNotFound' = {
+        $out = @(Get-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductName 'power bi pro', 'No such*' -Token $adminToken -ErrorAction SilentlyContinue -ErrorVariable failures)
+        Assert-Equal 'CFQ7TTC0H9MP' $out[0].ProductId 'matched product'
+        Assert-Equal 'ObjectNotFound' "$($failures[0].CategoryInfo.Category)" 'category'
+        Assert-Equal 'No such*' $failures[0].TargetObject 'target'
+        $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductName 'Power BI Pro' -Value Disabled -Token $adminToken 6>$null
+        Assert-Equal 'Disabled' (Get-ServiceValue 'CFQ7TTC0H9MP') 'service state'
+        Reset-Product 'CFQ7TTC0H9MP'
+    }
+    'bulk: -All -WhatIf changes nothing' = {
+        $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Disabled -Token $adminToken -WhatIf 6>$null
+        $disabled = @(Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase -Token $adminToken | Where-Object PolicyValue -ne 'Enabled')
+        Assert-Equal 0 $disabled.Count 'products changed by -WhatIf'
+    }
+    'bulk: a 1,000-product tenant disabled with one command; exactly the two failing products are reported' = {
+        $admin = "$($emulator.ServiceUri)/admin"
+        $null = Invoke-RestMethod -Method Post -Uri "$admin/tenants/contoso.onmicrosoft.com/products" -ContentType 'application/json' -Body '{"count": 1000}'
+        $failing = 'CFQ7TTC0BULK0007', 'CFQ7TTC0BULK0500'
+        $faults = @{ failItems = @{ ids = $failing; status = 409; method = 'PUT' } } | ConvertTo-Json -Depth 4
+        $null = Invoke-RestMethod -Method Put -Uri "$admin/faults" -ContentType 'application/json' -Body $faults
+        try {
+            $out = @(Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Disabled -ThrottleLimit 16 -Token $adminToken -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable failures 6>$null)
+        }
+        finally {
+            $null = Invoke-RestMethod -Method Delete -Uri "$admin/faults"
+        }
+        Assert-Equal ($failing -join ',') ((@($failures.TargetObject) | Sort-Object) -join ',') 'failed items'
+        $all = @(Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase -Token $adminToken)
+        Assert-Equal ($all.Count - 2) $out.Count 'updated items output'
+        Assert-Equal ($failing -join ',') ((@($all | Where-Object PolicyValue -ne 'Disabled').ProductId | Sort-Object) -join ',') 'products left enabled'
+        $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Enabled -Token $adminToken -Confirm:$false 6>$null
+    }
+    'bulk: -Exclude keeps the products it names, by id or by name pattern' = {
+        $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Disabled -Exclude 'Bulk product*', 'Visio*', 'CFQ7TTC0H9MP' -Token $adminToken -Confirm:$false 6>$null
+        $all = @(Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase -Token $adminToken)
+        $wrong = @($all | Where-Object { ($_.PolicyValue -eq 'Disabled') -eq ($_.ProductName -like 'Bulk product*' -or $_.ProductName -like 'Visio*' -or $_.ProductId -eq 'CFQ7TTC0H9MP') })
+        Assert-Equal 0 $wrong.Count 'products on the wrong side of -Exclude'
+        $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Enabled -Token $adminToken -Confirm:$false 6>$null
+    }
+    'baselines: export, drift, import -WhatIf plans, import applies only the differences' = {
+        $file = Join-Path ([IO.Path]::GetTempPath()) ("mscommerce-baseline-" + [guid]::NewGuid() + '.json')
+        try {
+            Export-MSCommercePolicy -PolicyId AllowSelfServicePurchase -Path $file -Token $adminToken
+            Assert-Equal 'MSCommerce.PolicyBaseline' (Get-Content -Raw $file | ConvertFrom-Json).format 'file format'
+            Assert-Equal $true (Test-MSCommercePolicy -Path $file -Quiet -Token $adminToken) 'no drift yet'
+            $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0H9MP -Value Disabled -Token $adminToken 6>$null
+            $drift = @(Test-MSCommercePolicy -Path $file -Token $adminToken)
+            Assert-Equal 'MSCommerce.PolicyDrift' $drift[0].PSObject.TypeNames[0] 'type name'
+            Assert-Equal 'CFQ7TTC0H9MP,Changed,Enabled,Disabled' (($drift[0].Id, $drift[0].Change, $drift[0].BaselineValue, $drift[0].CurrentValue) -join ',') 'drift'
+            $null = Import-MSCommercePolicy -Path $file -Token $adminToken -WhatIf
+            Assert-Equal 'Disabled' (Get-ServiceValue 'CFQ7TTC0H9MP') 'service state after -WhatIf'
+            $restored = @(Import-MSCommercePolicy -Path $file -Token $adminToken -Confirm:$false)
+            Assert-Equal 1 $restored.Count 'items changed by the import'
+            Assert-Equal 'Enabled' (Get-ServiceValue 'CFQ7TTC0H9MP') 'service state after the import'
+        }
+        finally { Remove-Item -LiteralPath $file -ErrorAction SilentlyContinue }
+    }
+    'baselines: a file that is not a baseline is InvalidData aimed at the file' = {
+        $file = Join-Path ([IO.Path]::GetTempPath()) ("mscommerce-other-" + [guid]::NewGuid() + '.json')
+        try {
+            Set-Content -LiteralPath $file -Value '{"format": "other"}'
+            $null = Test-MSCommercePolicy -Path $file -Token $adminToken -ErrorAction SilentlyContinue -ErrorVariable failures
+            Assert-Equal 'InvalidData' "$($failures[0].CategoryInfo.Category)" 'category'
+            Assert-Equal $file $failures[0].TargetObject 'target'
+        }
+        finally { Remove-Item -LiteralPath $file -ErrorAction SilentlyContinue }
+    }
+    'completion: -ProductId completes from the connected tenant with product names as tooltips' = {
+        Connect-MSCommerce -AccessToken $adminToken 6>$null
+        try {
+            $line = 'Get-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId visio'
+            $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+            $match = @($completion.CompletionMatches | Where-Object CompletionText -eq 'CFQ7TTC0HD33')
+            Assert-Equal 1 $match.Count 'Visio Plan 1 offered'
+            if ($match[0].ToolTip -notlike '*Visio Plan 1*') { throw "tooltip was $($match[0].ToolTip)" }
+            $line = 'Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -OfferType Sa'
+            Assert-Equal 'SaaS' ((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches[0].CompletionText) 'offer type'
+            $line = 'Get-MSCommercePolicy -PolicyId Allow'
+            Assert-Equal 'AllowSelfServicePurchase' ((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches[0].CompletionText) 'policy id'
+        }
+        finally { Disconnect-MSCommerce }
     }
 }
 

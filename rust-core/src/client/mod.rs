@@ -1,5 +1,9 @@
 //! A client: one connection to the licensing service (one PowerShell runspace's).
 
+mod baseline;
+mod bulk;
+mod complete;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -13,7 +17,8 @@ use crate::http::{self, Cancel, Response};
 use crate::log::{Level, Sink};
 use crate::policy::wire::ServiceList;
 use crate::policy::{
-    messages, Operation, OutputItem, Request, ServiceItem, ServicePolicy, NOT_CONNECTED_MESSAGE,
+    messages, Operation, OutputItem, Request, Scope, ServiceItem, ServicePolicy,
+    NOT_CONNECTED_MESSAGE,
 };
 
 /// One connection. Cheap: every client of the process shares the runtime and connection pool.
@@ -22,6 +27,8 @@ pub struct Client {
     config: ClientConfig,
     /// The signed-in session, after a `connect` request.
     session: tokio::sync::Mutex<Option<Session>>,
+    /// What tab completion listed lately.
+    completions: complete::Completions,
 }
 
 /// A session signed in through the authority: its tokens are refreshed before they expire.
@@ -44,6 +51,7 @@ impl Client {
         Ok(Client {
             config,
             session: tokio::sync::Mutex::new(None),
+            completions: complete::Completions::default(),
         })
     }
 
@@ -61,29 +69,77 @@ impl Client {
     /// Runs one request.
     pub async fn invoke_async(&self, request: &Request, cancel: &Cancel) -> Result<Value> {
         let sink = Sink::new(request.operation_id);
+        let token = request.token.as_ref();
         match &request.operation {
-            Operation::Connect { options } => return self.connect(options, &sink, cancel).await,
-            Operation::GetConnection => return Ok(self.connection().await),
-            Operation::Disconnect { forget } => return self.disconnect(*forget, &sink).await,
-            _ => {}
+            Operation::Connect { options } => self.connect(options, &sink, cancel).await,
+            Operation::GetConnection => Ok(self.connection().await),
+            Operation::Disconnect { forget } => self.disconnect(*forget, &sink).await,
+            Operation::UpdateProductPolicies {
+                items,
+                value,
+                throttle_limit,
+            } => bulk::update(self, token, items, value, *throttle_limit, &sink, cancel).await,
+            Operation::SelectItems(selection) => {
+                bulk::select(self, token, selection, &sink, cancel).await
+            }
+            Operation::ExportBaseline {
+                policy_id,
+                path,
+                no_clobber,
+            } => baseline::export(self, token, policy_id, path, *no_clobber, &sink, cancel).await,
+            Operation::TestBaseline { path } => {
+                baseline::test(self, token, path, &sink, cancel).await
+            }
+            Operation::Complete {
+                kind,
+                policy_id,
+                word,
+            } => Ok(self
+                .completions
+                .complete(
+                    self,
+                    token,
+                    *kind,
+                    policy_id.as_deref(),
+                    word,
+                    &sink,
+                    cancel,
+                )
+                .await),
+            _ => self.call(request, &sink, cancel).await,
         }
-        let token = match request.token.as_ref().or(self.config.access_token.as_ref()) {
-            Some(token) => token.clone(),
-            None => self
-                .session_token(&sink, cancel)
-                .await
-                .map_err(|e| e.with_target(request.target()))?,
-        };
-        let token = &token;
+    }
+
+    /// The credential of a request: its own token (`-Token`), the client's access token, or the
+    /// signed-in session's (refreshed when due). Not connected is a terminating error.
+    pub(crate) async fn credential(
+        &self,
+        token: Option<&Secret>,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<Secret> {
+        match token.or(self.config.access_token.as_ref()) {
+            Some(token) => Ok(token.clone()),
+            None => self.session_token(sink, cancel).await,
+        }
+    }
+
+    /// One licensing request: one HTTP exchange (with its retries), a successful answer or the
+    /// contract's error for the request.
+    async fn exchange(&self, request: &Request, sink: &Sink, cancel: &Cancel) -> Result<Response> {
+        let token = self
+            .credential(request.token.as_ref(), sink, cancel)
+            .await
+            .map_err(|e| e.with_target(request.target()))?;
         let http = request.http(&self.config.service_uri)?;
         let what_failed = request.what_failed();
         let response = http::execute(
             http,
-            token,
+            &token,
             &self.config.user_agent,
             self.config.request_timeout,
             &self.config.retry,
-            &sink,
+            sink,
             cancel,
         )
         .await
@@ -95,6 +151,17 @@ impl Client {
                 &response,
             ));
         }
+        Ok(response)
+    }
+
+    /// Runs a request that is one licensing call and returns its output objects.
+    pub(crate) async fn call(
+        &self,
+        request: &Request,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<Value> {
+        let response = self.exchange(request, sink, cancel).await?;
         let output = (|| match &request.operation {
             Operation::GetPolicies => {
                 let list: ServiceList<ServicePolicy> = decode(&response)?;
@@ -120,14 +187,66 @@ impl Client {
             Operation::GetProductPolicy { .. } | Operation::UpdateProductPolicy { .. } => {
                 to_value(OutputItem::from(decode::<ServiceItem>(&response)?))
             }
-            Operation::Connect { .. } | Operation::GetConnection | Operation::Disconnect { .. } => {
-                Err(Error::new(
-                    ErrorKind::Internal,
-                    "A connection request reached the licensing API.",
-                ))
-            }
+            _ => Err(Error::new(
+                ErrorKind::Internal,
+                "A request that is not one licensing call reached the licensing API.",
+            )),
         })();
-        output.map_err(|e| messages::other_failure(&what_failed, request.target(), e))
+        output.map_err(|e| messages::other_failure(&request.what_failed(), request.target(), e))
+    }
+
+    /// Every item of a policy in one scope, as the service lists them.
+    pub(crate) async fn list(
+        &self,
+        token: Option<&Secret>,
+        policy_id: &str,
+        scope: Scope,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<Vec<ServiceItem>> {
+        let request = Request {
+            operation: Operation::GetProductPolicies {
+                policy_id: policy_id.to_owned(),
+                scope: scope.service_scope().to_owned(),
+            },
+            operation_id: 0,
+            token: token.cloned(),
+        };
+        let response = self.exchange(&request, sink, cancel).await?;
+        decode::<ServiceList<ServiceItem>>(&response)
+            .map(|list| list.items)
+            .map_err(|e| messages::other_failure(&request.what_failed(), request.target(), e))
+    }
+
+    /// Every policy, as the service lists them.
+    pub(crate) async fn policies(
+        &self,
+        token: Option<&Secret>,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<Vec<ServicePolicy>> {
+        let request = Request {
+            operation: Operation::GetPolicies,
+            operation_id: 0,
+            token: token.cloned(),
+        };
+        let response = self.exchange(&request, sink, cancel).await?;
+        decode::<ServiceList<ServicePolicy>>(&response)
+            .map(|list| list.items)
+            .map_err(|e| messages::other_failure(&request.what_failed(), None, e))
+    }
+
+    /// The tenant a request's credential belongs to, when it can be told.
+    pub(crate) async fn tenant_of(&self, token: Option<&Secret>) -> Option<String> {
+        match token.or(self.config.access_token.as_ref()) {
+            Some(token) => account_of(token).tenant_id,
+            None => self
+                .session
+                .lock()
+                .await
+                .as_ref()
+                .and_then(|session| session.tokens.account.tenant_id.clone()),
+        }
     }
 }
 
@@ -203,6 +322,7 @@ impl Client {
         cache: Option<TokenCache>,
         sink: &Sink,
     ) -> Value {
+        self.completions.clear();
         sink.verbose(&format!(
             "signed in as {} (tenant {})",
             tokens.account.upn.as_deref().unwrap_or("(unknown)"),
@@ -221,6 +341,7 @@ impl Client {
     /// client's account at this authority) from the token cache.
     async fn disconnect(&self, forget: bool, sink: &Sink) -> Result<Value> {
         let session = self.session.lock().await.take();
+        self.completions.clear();
         let connected = session.is_some() || self.config.access_token.is_some();
         let mut forgotten = false;
         if forget {

@@ -1,10 +1,13 @@
 //! The licensing API of the contract: requests, the service's wire types, the objects the
 //! cmdlets output, and the contract's rules and failure messages.
 
+pub mod baseline;
 pub(crate) mod messages;
+pub mod wildcard;
 pub(crate) mod wire;
 
 pub use messages::{AUTH_EXPIRED_MESSAGE, ENABLED_VALUE_MESSAGE, NOT_CONNECTED_MESSAGE};
+pub use wildcard::Wildcard;
 pub use wire::{OutputItem, ServiceItem, ServicePolicy};
 
 use serde::Deserialize;
@@ -20,6 +23,121 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
 /// The values a policy item takes, as the service spells them.
 pub const POLICY_VALUES: [&str; 3] = ["Enabled", "Disabled", "OnlyTrialsWithoutPaymentMethod"];
+
+/// The most items one bulk update takes.
+pub const MAX_BULK_ITEMS: usize = 100_000;
+
+/// How many updates of a bulk request run at once unless the request says (`-ThrottleLimit`).
+pub const DEFAULT_THROTTLE_LIMIT: usize = 8;
+
+/// The most updates of a bulk request that may run at once.
+pub const MAX_THROTTLE_LIMIT: usize = 64;
+
+/// Which list of a policy a request covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Microsoft products (`-ProductId`).
+    Product,
+    /// Third-party offer types (`-OfferType`).
+    OfferType,
+}
+
+impl Scope {
+    /// The scope as the service's `scope` query parameter spells it.
+    pub fn service_scope(self) -> &'static str {
+        match self {
+            Scope::Product => PRODUCT_SCOPE,
+            Scope::OfferType => "OfferType",
+        }
+    }
+
+    /// The name PowerShell shows (`-Scope Product`, `-Scope OfferType`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Product => "Product",
+            Scope::OfferType => "OfferType",
+        }
+    }
+
+    /// The item of this scope with this id.
+    pub fn item(self, id: String) -> Item {
+        match self {
+            Scope::Product => Item::Product(id),
+            Scope::OfferType => Item::OfferType(id),
+        }
+    }
+
+    /// `Product` (the default, also spelled `product`) or `OfferType`, in any case.
+    fn parse(scope: Option<&str>) -> Result<Self> {
+        match scope.map(str::trim) {
+            None | Some("") => Ok(Scope::Product),
+            Some(s) if s.eq_ignore_ascii_case("product") => Ok(Scope::Product),
+            Some(s) if s.eq_ignore_ascii_case("offertype") => Ok(Scope::OfferType),
+            Some(other) => Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("The scope '{other}' is not known; use Product or OfferType."),
+            )
+            .with_target(Some(other))),
+        }
+    }
+}
+
+/// One item of a bulk update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkItem {
+    /// An item to update.
+    Valid {
+        /// The policy.
+        policy_id: String,
+        /// The product or offer type.
+        item: Item,
+    },
+    /// An item whose id was refused; it is reported, not sent.
+    Invalid {
+        /// The id as given.
+        id: String,
+        /// Why it was refused.
+        error: Error,
+    },
+}
+
+impl BulkItem {
+    /// The id the user gave.
+    pub fn id(&self) -> &str {
+        match self {
+            BulkItem::Valid { item, .. } => item.id(),
+            BulkItem::Invalid { id, .. } => id,
+        }
+    }
+}
+
+/// What to complete (`complete` requests, for tab completion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompletionKind {
+    /// Policy ids.
+    PolicyId,
+    /// Product ids, with their names.
+    ProductId,
+    /// Product names.
+    ProductName,
+    /// Offer types.
+    OfferType,
+}
+
+/// Which items of a policy a `selectItems` request picks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// The policy.
+    pub policy_id: String,
+    /// Products or offer types.
+    pub scope: Scope,
+    /// Every item of the scope (`-All`), else the items `names` match.
+    pub all: bool,
+    /// Product names, wildcards allowed (`-ProductName`).
+    pub names: Vec<Wildcard>,
+    /// Ids or names to leave out, wildcards allowed (`-Exclude`).
+    pub exclude: Vec<Wildcard>,
+}
 
 /// One request to the core, as the shim sends it (see `docs/abi.md`).
 #[derive(Debug, Clone)]
@@ -96,6 +214,41 @@ pub enum Operation {
         /// The new value, spelled as the service spells it.
         value: String,
     },
+    /// Many updates to one value, run concurrently; each item succeeds or fails on its own.
+    UpdateProductPolicies {
+        /// The items, in the order given.
+        items: Vec<BulkItem>,
+        /// The new value, spelled as the service spells it.
+        value: String,
+        /// How many updates run at once.
+        throttle_limit: usize,
+    },
+    /// The items of a policy picked by `-All`, `-ProductName` and `-Exclude`, with their values.
+    SelectItems(Selection),
+    /// `Export-MSCommercePolicy`: writes a baseline file of a policy's products and offer types.
+    ExportBaseline {
+        /// The policy.
+        policy_id: String,
+        /// The file, absolute.
+        path: std::path::PathBuf,
+        /// Refuse to replace an existing file.
+        no_clobber: bool,
+    },
+    /// `Test-MSCommercePolicy` and the plan of `Import-MSCommercePolicy`: how the tenant
+    /// differs from a baseline file.
+    TestBaseline {
+        /// The file, absolute.
+        path: std::path::PathBuf,
+    },
+    /// Tab completion: the values of a parameter that start with (or whose names contain) a word.
+    Complete {
+        /// Which parameter.
+        kind: CompletionKind,
+        /// The policy, for product and offer-type completion.
+        policy_id: Option<String>,
+        /// What the user typed so far.
+        word: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -156,6 +309,56 @@ enum RawRequest {
         value: Option<String>,
         enabled: Option<String>,
     },
+    #[serde(rename_all = "camelCase")]
+    UpdateProductPolicies {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        items: Vec<RawTarget>,
+        value: Option<String>,
+        enabled: Option<String>,
+        throttle_limit: Option<u64>,
+    },
+    #[serde(rename_all = "camelCase")]
+    SelectItems {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        scope: Option<String>,
+        all: Option<bool>,
+        names: Option<Vec<String>>,
+        exclude: Option<Vec<String>>,
+    },
+    #[serde(rename_all = "camelCase")]
+    ExportBaseline {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        path: String,
+        no_clobber: Option<bool>,
+    },
+    #[serde(rename_all = "camelCase")]
+    TestBaseline {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        path: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Complete {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        kind: String,
+        policy_id: Option<String>,
+        word: Option<String>,
+    },
+}
+
+/// One item of an `updateProductPolicies` request.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawTarget {
+    policy_id: String,
+    product_id: Option<String>,
+    offer_type: Option<String>,
 }
 
 impl Request {
@@ -282,6 +485,109 @@ impl Request {
                     token,
                 )
             }
+            RawRequest::UpdateProductPolicies {
+                operation_id,
+                token,
+                items,
+                value,
+                enabled,
+                throttle_limit,
+            } => (
+                bulk_update(items, value, enabled, throttle_limit)?,
+                operation_id,
+                token,
+            ),
+            RawRequest::SelectItems {
+                operation_id,
+                token,
+                policy_id,
+                scope,
+                all,
+                names,
+                exclude,
+            } => {
+                let patterns = |list: Option<Vec<String>>| -> Result<Vec<Wildcard>> {
+                    list.unwrap_or_default()
+                        .iter()
+                        .map(|p| p.trim())
+                        .filter(|p| !p.is_empty())
+                        .map(Wildcard::new)
+                        .collect()
+                };
+                let selection = Selection {
+                    policy_id: check_id("PolicyId", policy_id)?,
+                    scope: Scope::parse(scope.as_deref())?,
+                    all: all.unwrap_or(false),
+                    names: patterns(names)?,
+                    exclude: patterns(exclude)?,
+                };
+                if selection.all != selection.names.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        "Give either all or at least one name.",
+                    ));
+                }
+                (Operation::SelectItems(selection), operation_id, token)
+            }
+            RawRequest::ExportBaseline {
+                operation_id,
+                token,
+                policy_id,
+                path,
+                no_clobber,
+            } => (
+                Operation::ExportBaseline {
+                    policy_id: check_id("PolicyId", policy_id)?,
+                    path: absolute_path(path)?,
+                    no_clobber: no_clobber.unwrap_or(false),
+                },
+                operation_id,
+                token,
+            ),
+            RawRequest::TestBaseline {
+                operation_id,
+                token,
+                path,
+            } => (
+                Operation::TestBaseline {
+                    path: absolute_path(path)?,
+                },
+                operation_id,
+                token,
+            ),
+            RawRequest::Complete {
+                operation_id,
+                token,
+                kind,
+                policy_id,
+                word,
+            } => {
+                let kind = match kind.as_str() {
+                    "policyId" => CompletionKind::PolicyId,
+                    "productId" => CompletionKind::ProductId,
+                    "productName" => CompletionKind::ProductName,
+                    "offerType" => CompletionKind::OfferType,
+                    other => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidArgument,
+                            format!("Nothing completes '{other}'."),
+                        ))
+                    }
+                };
+                let policy_id = policy_id
+                    .filter(|id| !id.trim().is_empty())
+                    .map(|id| check_id("PolicyId", id))
+                    .transpose()?;
+                (
+                    Operation::Complete {
+                        kind,
+                        policy_id,
+                        word: word.unwrap_or_default(),
+                    },
+                    operation_id,
+                    token,
+                )
+            }
         };
         Ok(Request {
             operation,
@@ -296,9 +602,15 @@ impl Request {
             Operation::GetPolicies
             | Operation::Connect { .. }
             | Operation::GetConnection
-            | Operation::Disconnect { .. } => None,
+            | Operation::Disconnect { .. }
+            | Operation::UpdateProductPolicies { .. }
+            | Operation::Complete { .. } => None,
             Operation::GetPolicy { policy_id }
-            | Operation::GetProductPolicies { policy_id, .. } => Some(policy_id),
+            | Operation::GetProductPolicies { policy_id, .. }
+            | Operation::SelectItems(Selection { policy_id, .. }) => Some(policy_id),
+            Operation::ExportBaseline { path, .. } | Operation::TestBaseline { path } => {
+                path.to_str()
+            }
             Operation::GetProductPolicy { item, .. }
             | Operation::UpdateProductPolicy { item, .. } => Some(item.id()),
         }
@@ -306,7 +618,10 @@ impl Request {
 
     /// True when the request changes the service's state.
     pub fn is_write(&self) -> bool {
-        matches!(self.operation, Operation::UpdateProductPolicy { .. })
+        matches!(
+            self.operation,
+            Operation::UpdateProductPolicy { .. } | Operation::UpdateProductPolicies { .. }
+        )
     }
 
     /// The HTTP request for this operation under the service's base URI.
@@ -324,12 +639,15 @@ impl Request {
                 Operation::GetPolicies => {}
                 Operation::Connect { .. }
                 | Operation::GetConnection
-                | Operation::Disconnect { .. } => {
-                    return Err(Error::new(
-                        ErrorKind::Internal,
-                        "A connection request has no licensing URL.",
-                    ))
-                }
+                | Operation::Disconnect { .. }
+                | Operation::UpdateProductPolicies { .. }
+                | Operation::SelectItems(_)
+                | Operation::ExportBaseline { .. }
+                | Operation::TestBaseline { .. }
+                | Operation::Complete { .. } => return Err(Error::new(
+                    ErrorKind::Internal,
+                    "This request is made of several licensing requests: it has no URL of its own.",
+                )),
                 Operation::GetPolicy { policy_id } => {
                     segments.push(policy_id);
                 }
@@ -382,7 +700,17 @@ impl Request {
                     "Failed to retrieve product policy with PolicyId '{policy_id}' OfferType '{id}'"
                 ),
             },
-            Operation::UpdateProductPolicy { .. } => "Failed to update product policy".to_owned(),
+            Operation::UpdateProductPolicy { .. } | Operation::UpdateProductPolicies { .. } => {
+                "Failed to update product policy".to_owned()
+            }
+            Operation::SelectItems(Selection { policy_id, .. }) => {
+                format!("Failed to retrieve product policy with PolicyId '{policy_id}'")
+            }
+            Operation::ExportBaseline { policy_id, .. } => {
+                format!("Failed to export policy with PolicyId '{policy_id}'")
+            }
+            Operation::TestBaseline { .. } => "Failed to compare the baseline".to_owned(),
+            Operation::Complete { .. } => "Failed to complete".to_owned(),
         }
     }
 }
@@ -404,19 +732,15 @@ fn item(product_id: Option<String>, offer_type: Option<String>) -> Result<Item> 
 /// become when bound to a string).
 fn new_value(value: Option<String>, enabled: Option<String>) -> Result<String> {
     match (value, enabled) {
-        (Some(value), None) => POLICY_VALUES
-            .iter()
-            .find(|known| known.eq_ignore_ascii_case(value.trim()))
-            .map(|known| (*known).to_owned())
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidArgument,
-                    format!(
-                        "The value '{value}' is not one of {}.",
-                        POLICY_VALUES.join(", ")
-                    ),
-                )
-            }),
+        (Some(value), None) => normalise_value(&value).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "The value '{value}' is not one of {}.",
+                    POLICY_VALUES.join(", ")
+                ),
+            )
+        }),
         (None, Some(enabled)) => match enabled.trim().to_ascii_lowercase().as_str() {
             "true" => Ok("Enabled".to_owned()),
             "false" => Ok("Disabled".to_owned()),
@@ -430,6 +754,79 @@ fn new_value(value: Option<String>, enabled: Option<String>) -> Result<String> {
             "Give exactly one of Value and Enabled.",
         )),
     }
+}
+
+/// A policy value spelled as the service spells it, whatever its case; `None` if unknown.
+pub(crate) fn normalise_value(value: &str) -> Option<String> {
+    POLICY_VALUES
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(value.trim()))
+        .map(|known| (*known).to_owned())
+}
+
+/// Validates an `updateProductPolicies` request. A refused id fails only its own item; a bad
+/// value, an empty or huge list, or a bad throttle limit fails the request.
+fn bulk_update(
+    items: Vec<RawTarget>,
+    value: Option<String>,
+    enabled: Option<String>,
+    throttle_limit: Option<u64>,
+) -> Result<Operation> {
+    let value = new_value(value, enabled)?;
+    if items.is_empty() || items.len() > MAX_BULK_ITEMS {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("Give between 1 and {MAX_BULK_ITEMS} items."),
+        ));
+    }
+    let throttle_limit = match throttle_limit {
+        None => DEFAULT_THROTTLE_LIMIT,
+        Some(n) if (1..=MAX_THROTTLE_LIMIT as u64).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("throttleLimit must be a whole number from 1 to {MAX_THROTTLE_LIMIT}."),
+            ))
+        }
+    };
+    let items = items
+        .into_iter()
+        .map(|raw| {
+            let id = raw
+                .product_id
+                .clone()
+                .or_else(|| raw.offer_type.clone())
+                .unwrap_or_default();
+            match (
+                check_id("PolicyId", raw.policy_id),
+                item(raw.product_id, raw.offer_type),
+            ) {
+                (Ok(policy_id), Ok(item)) => BulkItem::Valid { policy_id, item },
+                (Err(error), _) | (_, Err(error)) => BulkItem::Invalid {
+                    error: error.with_target(Some(&id)),
+                    id,
+                },
+            }
+        })
+        .collect();
+    Ok(Operation::UpdateProductPolicies {
+        items,
+        value,
+        throttle_limit,
+    })
+}
+
+/// A file path from the shim, which resolves PowerShell paths first: it must be absolute.
+fn absolute_path(path: String) -> Result<std::path::PathBuf> {
+    let path = std::path::PathBuf::from(path);
+    if path.as_os_str().is_empty() || !path.is_absolute() {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("The path '{}' is not absolute.", path.display()),
+        )
+        .with_target(path.to_str()));
+    }
+    Ok(path)
 }
 
 /// The longest id (policy, product, offer type, scope) accepted, in characters.
@@ -446,7 +843,7 @@ fn is_unsafe_to_show(c: char) -> bool {
 /// pushed segment, so only what encoding cannot make safe is refused here: dot segments (which
 /// URL parsers resolve even when encoded), control and invisible formatting characters, and
 /// empty or huge ids.
-fn check_id(name: &str, id: String) -> Result<String> {
+pub(crate) fn check_id(name: &str, id: String) -> Result<String> {
     let invalid = |why: &str| {
         // The message is printed by the host: show a bounded, escaped form of what was passed so
         // a huge id or one with control characters (line breaks, terminal escapes) cannot flood
@@ -724,5 +1121,118 @@ mod tests {
             request.what_failed(),
             "Failed to retrieve product policy with PolicyId 'X'"
         );
+    }
+
+    fn parse(json: serde_json::Value) -> Result<Request> {
+        Request::from_json(&json.to_string())
+    }
+
+    #[test]
+    fn a_bulk_update_keeps_its_items_in_order_and_refuses_only_a_bad_id() {
+        let request = parse(serde_json::json!({
+            "op": "updateProductPolicies",
+            "items": [
+                {"policyId": "P", "productId": "A"},
+                {"policyId": "P", "productId": ".."},
+                {"policyId": "P", "offerType": "SaaS"}
+            ],
+            "enabled": "false"
+        }))
+        .unwrap();
+        let Operation::UpdateProductPolicies {
+            items,
+            value,
+            throttle_limit,
+        } = request.operation
+        else {
+            panic!("not a bulk update");
+        };
+        assert_eq!(
+            (value.as_str(), throttle_limit),
+            ("Disabled", DEFAULT_THROTTLE_LIMIT)
+        );
+        assert_eq!(
+            items.iter().map(BulkItem::id).collect::<Vec<_>>(),
+            ["A", "..", "SaaS"]
+        );
+        assert!(
+            matches!(&items[1], BulkItem::Invalid { error, .. } if error.target() == Some(".."))
+        );
+        assert!(matches!(
+            &items[2],
+            BulkItem::Valid {
+                item: Item::OfferType(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_bulk_update_needs_items_a_known_value_and_a_throttle_limit_in_range() {
+        let item = serde_json::json!([{"policyId": "P", "productId": "A"}]);
+        for bad in [
+            serde_json::json!({"op": "updateProductPolicies", "items": [], "value": "Disabled"}),
+            serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Maybe"}),
+            serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 0}),
+            serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 65}),
+            serde_json::json!({"op": "updateProductPolicies", "items": [{"policyId": "P", "productId": "A", "x": 1}], "value": "Disabled"}),
+        ] {
+            assert_eq!(
+                parse(bad.clone()).unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_selection_takes_all_or_names_but_not_both_and_checks_its_patterns() {
+        let ok = parse(serde_json::json!({"op": "selectItems", "policyId": "P", "all": true, "scope": "offertype", "exclude": ["Dyn*"]})).unwrap();
+        assert!(matches!(
+            ok.operation,
+            Operation::SelectItems(Selection {
+                scope: Scope::OfferType,
+                all: true,
+                ..
+            })
+        ));
+        for bad in [
+            serde_json::json!({"op": "selectItems", "policyId": "P"}),
+            serde_json::json!({"op": "selectItems", "policyId": "P", "all": true, "names": ["x"]}),
+            serde_json::json!({"op": "selectItems", "policyId": "P", "names": ["x["]}),
+            serde_json::json!({"op": "selectItems", "policyId": "P", "all": true, "scope": "Tenant"}),
+        ] {
+            assert_eq!(
+                parse(bad.clone()).unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn baseline_paths_must_be_absolute() {
+        let error =
+            parse(serde_json::json!({"op": "testBaseline", "path": "relative.json"})).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.target()),
+            (ErrorKind::InvalidArgument, Some("relative.json"))
+        );
+        let absolute = std::env::temp_dir().join("b.json");
+        assert!(parse(
+            serde_json::json!({"op": "exportBaseline", "policyId": "P", "path": absolute})
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn completion_knows_four_parameters() {
+        for kind in ["policyId", "productId", "productName", "offerType"] {
+            assert!(
+                parse(serde_json::json!({"op": "complete", "kind": kind, "word": "x"})).is_ok(),
+                "{kind}"
+            );
+        }
+        assert!(parse(serde_json::json!({"op": "complete", "kind": "token"})).is_err());
     }
 }

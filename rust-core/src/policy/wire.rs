@@ -83,6 +83,24 @@ pub enum OutputItem {
         /// The scope.
         scope: Option<String>,
     },
+    /// `MSCommerce.PolicyDrift`: one item that differs from a baseline.
+    #[serde(rename_all = "PascalCase")]
+    PolicyDrift {
+        /// The policy id.
+        policy_id: String,
+        /// `Product` or `OfferType`.
+        scope: String,
+        /// The product id or offer type.
+        id: String,
+        /// The product's or offer type's name.
+        name: Option<String>,
+        /// `Changed`, `Added` or `Removed`.
+        change: String,
+        /// The baseline's value (none for an added item).
+        baseline_value: Option<String>,
+        /// The value now (none for a removed item).
+        current_value: Option<String>,
+    },
 }
 
 impl From<ServicePolicy> for OutputItem {

@@ -143,6 +143,38 @@ impl Emulator {
         self.state.faults().set(config).expect("valid faults");
     }
 
+    /// Calls the admin area over HTTP (`/admin` + `path`) and returns the JSON answer; a status
+    /// other than 2xx fails the test.
+    pub fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let url = format!("{}/admin{path}", self.base);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        self.runtime.block_on(async {
+            let mut request = reqwest::Client::new().request(method, &url);
+            if let Some(body) = body {
+                request = request
+                    .header("content-type", "application/json")
+                    .body(body.to_string());
+            }
+            let response = request.send().await.expect("admin request");
+            let status = response.status();
+            let text = response.text().await.expect("admin answer");
+            assert!(status.is_success(), "{url} answered {status}: {text}");
+            serde_json::from_str(&text).expect("admin JSON")
+        })
+    }
+
+    /// How many licensing requests were made per `"METHOD /path"` since the counts were reset.
+    pub fn request_count(&self, method_and_path: &str) -> u64 {
+        self.admin("GET", "/requests", None)["requests"][method_and_path]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
     /// What the faults did since they were set.
     pub fn injected(&self) -> Injected {
         self.state.faults().status().injected

@@ -1,0 +1,73 @@
+using System.IO;
+using System.Management.Automation;
+using MSCommerce.Completion;
+
+namespace MSCommerce.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Writes a policy's value for every product and offer type of the tenant to a baseline file.</para>
+    /// <para type="description">The file is versioned, indented JSON (format MSCommerce.PolicyBaseline, version 1) sorted by id, so it reads and diffs well in source control. Test-MSCommercePolicy reports how the tenant drifted from it; Import-MSCommercePolicy puts the tenant back. The file is written whole or not at all.</para>
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// Export-MSCommercePolicy -PolicyId AllowSelfServicePurchase -Path ./self-service.json
+    /// </code>
+    /// <para>Keeps today's settings as a baseline.</para>
+    /// </example>
+    [Cmdlet(VerbsData.Export, "MSCommercePolicy", DefaultParameterSetName = DefaultParameterSet, SupportsShouldProcess = true)]
+    [OutputType(typeof(FileInfo), ParameterSetName = new[] { DefaultParameterSet })]
+    public sealed class ExportMSCommercePolicyCommand : MSCommerceCmdletBase
+    {
+        /// <summary>The only parameter set.</summary>
+        public const string DefaultParameterSet = "Default";
+
+        /// <summary>
+        /// <para type="description">The policy's id, such as AllowSelfServicePurchase.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = DefaultParameterSet)]
+        [ArgumentCompleter(typeof(PolicyIdCompleter))]
+        public string PolicyId { get; set; } = string.Empty;
+
+        /// <summary>
+        /// <para type="description">The file to write; an existing file is replaced unless -NoClobber.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = DefaultParameterSet)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = string.Empty;
+
+        /// <summary>
+        /// <para type="description">Leave an existing file alone and report an error instead.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = DefaultParameterSet)]
+        public SwitchParameter NoClobber { get; set; }
+
+        /// <summary>
+        /// <para type="description">Output the file written.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = DefaultParameterSet)]
+        public SwitchParameter PassThru { get; set; }
+
+        /// <summary>
+        /// <para type="description">An access token to use instead of the connection made by Connect-MSCommerce.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = DefaultParameterSet)]
+        public string? Token { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            var path = FileSystemPath(Path);
+            if (!ShouldProcess(path, "Export " + PolicyId))
+            {
+                return;
+            }
+
+            var client = Client();
+            var written = Run((stop, sink) => client.ExportBaseline(PolicyId, path, NoClobber.IsPresent, Token, stop, sink));
+            if (written != null && PassThru.IsPresent)
+            {
+                WriteObject(new FileInfo(written.Path));
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `Export-MSCommercePolicy` and `Test-MSCommercePolicy`: a policy's products and offer types
+//! to a baseline file, and the tenant's drift from one.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::Client;
+use crate::auth::Secret;
+use crate::error::Result;
+use crate::http::Cancel;
+use crate::log::Sink;
+use crate::policy::baseline::{now_rfc3339, Baseline, Current, Provenance};
+use crate::policy::Scope;
+
+/// Both scopes of a policy as the service lists them now.
+async fn current(
+    client: &Client,
+    token: Option<&Secret>,
+    policy_id: &str,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<Vec<Current>> {
+    let mut items = Vec::new();
+    for scope in [Scope::Product, Scope::OfferType] {
+        let listed = client.list(token, policy_id, scope, sink, cancel).await?;
+        items.extend(
+            listed
+                .iter()
+                .filter_map(|item| Current::from_service(scope, item)),
+        );
+    }
+    Ok(items)
+}
+
+/// Writes the baseline of `policy_id` to `path`; answers what was written:
+/// `{"Path","PolicyId","Products","OfferTypes"}`.
+pub(super) async fn export(
+    client: &Client,
+    token: Option<&Secret>,
+    policy_id: &str,
+    path: &Path,
+    no_clobber: bool,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<Value> {
+    let items = current(client, token, policy_id, sink, cancel).await?;
+    let baseline = Baseline::of(
+        policy_id,
+        &items,
+        Provenance {
+            tenant_id: client.tenant_of(token).await,
+            service_uri: Some(
+                client
+                    .config()
+                    .service_uri
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_owned(),
+            ),
+            exported_on: Some(now_rfc3339()),
+        },
+    );
+    baseline.write(path, no_clobber)?;
+    sink.verbose(&format!(
+        "wrote {} products and {} offer types of {policy_id} to {}",
+        baseline.products.len(),
+        baseline.offer_types.len(),
+        path.display()
+    ));
+    Ok(json!({
+        "Path": path.display().to_string(),
+        "PolicyId": policy_id,
+        "Products": baseline.products.len(),
+        "OfferTypes": baseline.offer_types.len(),
+    }))
+}
+
+/// How the tenant differs from the baseline at `path`: an array of `PolicyDrift` items.
+pub(super) async fn test(
+    client: &Client,
+    token: Option<&Secret>,
+    path: &Path,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<Value> {
+    let baseline = Baseline::read(path)?;
+    if let (Some(then), Some(now)) = (&baseline.tenant_id, client.tenant_of(token).await) {
+        if !then.eq_ignore_ascii_case(&now) {
+            sink.log(
+                crate::log::Level::Warning,
+                &format!("The baseline was exported from tenant {then}; the connection is to tenant {now}."),
+            );
+        }
+    }
+    let items = current(client, token, &baseline.policy_id, sink, cancel).await?;
+    let drift: Vec<_> = baseline
+        .drift(&items)
+        .iter()
+        .map(|d| d.output(&baseline.policy_id))
+        .collect();
+    sink.verbose(&format!(
+        "{} items differ from the baseline {}",
+        drift.len(),
+        path.display()
+    ));
+    serde_json::to_value(drift).map_err(|e| {
+        crate::error::Error::new(
+            crate::error::ErrorKind::Internal,
+            format!("Could not encode the output: {e}"),
+        )
+    })
+}
