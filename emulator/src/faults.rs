@@ -6,7 +6,7 @@
 //! | knob | JSON | effect |
 //! |---|---|---|
 //! | `latency` | `{"ms": 250}` | every matching request waits that long first |
-//! | `drop` | `{"next": 2}` or `{"probability": 0.1}` | the connection is closed without an answer |
+//! | `drop` | `{"next": 2}` or `{"probability": 0.1}`, optionally `"afterServing": true` | the connection is closed without an answer (with `afterServing`, once the request has been carried out: the change is made, its answer lost) |
 //! | `throttle` | `{"everyNth": 3}` or `{"ratePerSecond": 5}`, `"retryAfterSeconds": 1` | `429` with `Retry-After` |
 //! | `errors` | `{"status": 503, "next": 2}` or `{"status": 500, "probability": 0.5}` | that status, the service's error body |
 //! | `failItems` | `{"ids": ["CFQ7TTC0BULK0007", "SaaS"], "status": 409}` | that status, every time, for a request on one of those products or offer types |
@@ -147,6 +147,10 @@ pub struct Trigger {
     /// Only requests with this method count.
     #[serde(default)]
     pub method: Option<MethodScope>,
+    /// `drop` only: carry the request out first, then close the connection instead of
+    /// answering, as when an answer is lost on the way back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_serving: bool,
 }
 
 /// The `throttle` knob: exactly one of `everyNth` and `ratePerSecond`.
@@ -267,6 +271,9 @@ pub enum FaultConfigError {
         "failItems: 'ids' must list 1 to {MAX_FAIL_ITEMS} product ids or offer types, not {0}"
     )]
     ItemCount(usize),
+    /// `afterServing` on a knob other than `drop`.
+    #[error("malformed: 'afterServing' belongs to 'drop' only")]
+    AfterServing,
     /// An empty (or blank) id in `failItems`.
     #[error("failItems: an id must not be empty")]
     EmptyItemId,
@@ -293,6 +300,9 @@ impl FaultConfig {
         }
         if let Some(malformed) = &self.malformed {
             check_trigger("malformed", malformed.next, malformed.probability)?;
+            if malformed.after_serving {
+                return Err(FaultConfigError::AfterServing);
+            }
         }
         if let Some(errors) = &self.errors {
             check_trigger("errors", errors.next, errors.probability)?;
@@ -382,6 +392,8 @@ pub enum Action {
     Malformed,
     /// Close the connection without an answer.
     Drop,
+    /// Serve it, then close the connection instead of answering.
+    DropAfterServing,
     /// `429` with this `Retry-After`.
     Throttle {
         /// Seconds.
@@ -549,7 +561,11 @@ impl FaultState {
         {
             if fires(&mut drop.next, drop.probability, rng) {
                 self.injected.dropped += 1;
-                decision.action = Action::Drop;
+                decision.action = if drop.after_serving {
+                    Action::DropAfterServing
+                } else {
+                    Action::Drop
+                };
                 return decision;
             }
         }
@@ -794,10 +810,13 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
             tracing::info!("injected fault: malformed body");
             truncated(next.run(request).await).await
         }
-        Action::Drop => {
+        Action::Drop | Action::DropAfterServing => {
             tracing::info!("injected fault: dropped connection");
-            match request.extensions().get::<ConnectionControl>() {
+            match request.extensions().get::<ConnectionControl>().cloned() {
                 Some(control) => {
+                    if decision.action == Action::DropAfterServing {
+                        let _served = next.run(request).await;
+                    }
                     control.close();
                     // The connection (and this request with it) is dropped before this ends.
                     std::future::pending().await

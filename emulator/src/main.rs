@@ -187,6 +187,7 @@ impl KnobArgs {
                 next,
                 probability,
                 method,
+                after_serving: false,
             })
         };
         let errors = trigger(self.error_next, self.error_probability).map(|when| ErrorFault {

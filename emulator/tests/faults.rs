@@ -179,6 +179,35 @@ async fn dropped_connection_gets_no_answer() {
 }
 
 #[tokio::test]
+async fn drop_after_serving_makes_the_change_and_loses_the_answer() {
+    let server = TestServer::start().await;
+    set_faults(
+        &server,
+        &json!({"drop": {"next": 1, "method": "PUT", "afterServing": true}}),
+    )
+    .await;
+    let sent = server
+        .client()
+        .put(server.url(&product("CFQ7TTC0LH3L")))
+        .bearer_auth(server.admin_token())
+        .json(&json!({"policyValue": "Disabled"}))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await;
+    assert!(sent.is_err(), "no answer is expected: {sent:?}");
+    let (_, read) = server.get_json(&product("CFQ7TTC0LH3L")).await;
+    assert_eq!(read["policyValue"], "Disabled");
+    assert_eq!(faults(&server).await["injected"]["dropped"], 1);
+}
+
+#[tokio::test]
+async fn after_serving_belongs_to_drop_only() {
+    let config: Result<mscommerce_emulator::faults::FaultConfig, _> =
+        serde_json::from_value(json!({"malformed": {"next": 1, "afterServing": true}}));
+    assert!(config.expect("parses").validate().is_err());
+}
+
+#[tokio::test]
 async fn malformed_body_is_truncated_json_with_200_after_the_change_is_made() {
     let server = TestServer::start().await;
     set_faults(&server, &json!({"malformed": {"next": 1, "method": "PUT"}})).await;

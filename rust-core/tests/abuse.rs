@@ -267,6 +267,15 @@ const REQUEST_KEYS: &[&str] = &[
     "contextScope",
     "timeoutSeconds",
     "forget",
+    "items",
+    "throttleLimit",
+    "all",
+    "names",
+    "exclude",
+    "path",
+    "noClobber",
+    "kind",
+    "word",
 ];
 
 const OPS: &[&str] = &[
@@ -278,6 +287,11 @@ const OPS: &[&str] = &[
     "getProductPolicies",
     "getProductPolicy",
     "updateProductPolicy",
+    "updateProductPolicies",
+    "selectItems",
+    "exportBaseline",
+    "testBaseline",
+    "complete",
     "deleteEverything",
 ];
 

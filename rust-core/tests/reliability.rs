@@ -256,6 +256,33 @@ fn put_is_retried_after_a_server_error_and_the_value_is_set() {
     assert_eq!(emulator.audit_correlation_ids(PRODUCT).len(), 1);
 }
 
+#[test]
+fn a_put_whose_answer_was_lost_is_sent_again_and_sets_the_value_once() {
+    let emulator = Emulator::start();
+    let token = emulator.token(ADMIN);
+    // The first PUT is carried out, then its connection closes without an answer.
+    emulator.set_faults(json!({"drop": {"next": 1, "method": "PUT", "afterServing": true}}));
+    emulator.admin("DELETE", "/requests", None);
+    let update = request(json!({
+        "op": "updateProductPolicy", "policyId": POLICY, "productId": PRODUCT,
+        "value": "Disabled", "token": token,
+    }));
+    let item = client(&emulator.base, json!({}))
+        .invoke(&update, &Cancel::new())
+        .expect("the repeated PUT answers");
+    assert_eq!(item["PolicyValue"], "Disabled");
+    assert_eq!(
+        emulator.request_count(&format!("PUT /v1.0/policies/{POLICY}/products/{PRODUCT}")),
+        2
+    );
+    assert_eq!(emulator.product_value(PRODUCT), "Disabled");
+    // The emulator records each PUT it carried out; both carried the one correlation id, so the
+    // service's log shows one operation repeated, not two changes.
+    let changes = emulator.audit_correlation_ids(PRODUCT);
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0], changes[1]);
+}
+
 /// Answers the contract's client errors by path; nothing here is worth a retry.
 fn client_errors(path: &str) -> Option<(u16, String)> {
     let status = match path {
