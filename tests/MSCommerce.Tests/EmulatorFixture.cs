@@ -67,7 +67,10 @@ public sealed class EmulatorFixture : IDisposable
     /// A valid access token for <paramref name="upn"/>, minted by the emulator's <c>token</c>
     /// command from the running emulator's data folder (the last line it prints).
     /// </summary>
-    public string TokenFor(string upn)
+    public string TokenFor(string upn) => TokenFor(upn, Tenant);
+
+    /// <summary>A valid access token for <paramref name="upn"/> of <paramref name="tenant"/>.</summary>
+    public string TokenFor(string upn, string tenant)
     {
         _ = Client; // fails the test with the fixture's problem, if any
         lock (tokens)
@@ -83,7 +86,7 @@ public sealed class EmulatorFixture : IDisposable
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var argument in new[] { "token", "--tenant", Tenant, "--user", upn, "--data", dataDirectory! })
+            foreach (var argument in new[] { "token", "--tenant", tenant, "--user", upn, "--data", dataDirectory! })
             {
                 start.ArgumentList.Add(argument);
             }

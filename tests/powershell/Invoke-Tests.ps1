@@ -323,6 +323,71 @@ $tests = [ordered]@{
         }
         finally { Disconnect-MSCommerce }
     }
+    'Ctrl+C: stopping a running bulk update stops it promptly and nothing is sent afterwards' = {
+        $admin = "$($emulator.ServiceUri)/admin"
+        $null = Invoke-RestMethod -Method Put -Uri "$admin/faults" -ContentType 'application/json' -Body '{"latency": {"ms": 500, "method": "PUT"}}'
+        $ps = [powershell]::Create()
+        try {
+            $env:MSCOMMERCE_TEST_TOKEN = $adminToken
+            $null = $ps.AddScript("Import-Module '$ModulePath' 6>`$null; Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Disabled -ThrottleLimit 2 -Token `$env:MSCOMMERCE_TEST_TOKEN -Confirm:`$false 6>`$null")
+            $running = $ps.BeginInvoke()
+            Start-Sleep -Seconds 2
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Stop()
+            if ($watch.Elapsed.TotalSeconds -gt 5) { throw "Stop took $($watch.Elapsed.TotalSeconds) s" }
+            $sent = (Invoke-RestMethod -Uri "$admin/requests").total
+            Start-Sleep -Seconds 2
+            Assert-Equal $sent (Invoke-RestMethod -Uri "$admin/requests").total 'requests after the stop'
+            if (-not $running.IsCompleted) { throw 'the pipeline did not end' }
+        }
+        finally {
+            $ps.Dispose()
+            $null = Invoke-RestMethod -Method Delete -Uri "$admin/faults"
+            $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Enabled -Token $adminToken -Confirm:$false 6>$null
+        }
+    }
+    'concurrency: ForEach-Object -Parallel, 8 runspaces on two tenants, no cross-talk' = {
+        if ($PSVersionTable.PSVersion.Major -lt 7) { return }
+        $tokens = @{
+            contoso  = $adminToken
+            fabrikam = New-TestToken -Emulator $emulator -User 'admin@fabrikam.onmicrosoft.com' -Tenant 'fabrikam.onmicrosoft.com'
+        }
+        $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0H9MP -Value Disabled -Token $tokens.contoso 6>$null
+        $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0H9MP -Value Enabled -Token $tokens.fabrikam 6>$null
+        $results = 1..8 | ForEach-Object -ThrottleLimit 8 -Parallel {
+            $tenant = if ($_ % 2) { 'contoso' } else { 'fabrikam' }
+            Import-Module $using:ModulePath 6>$null
+            Connect-MSCommerce -AccessToken ($using:tokens)[$tenant] 6>$null
+            foreach ($round in 1..10) {
+                $account = (Get-MSCommerceConnection).Account
+                $value = (Get-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0H9MP).PolicyValue
+                "$tenant|$account|$value"
+            }
+        }
+        Assert-Equal 80 @($results).Count 'answers'
+        foreach ($line in $results) {
+            $tenant, $account, $value = $line -split '\|'
+            Assert-Equal "admin@$tenant.onmicrosoft.com" $account 'account of the runspace'
+            Assert-Equal $(if ($tenant -eq 'contoso') { 'Disabled' } else { 'Enabled' }) $value "value seen by $tenant"
+        }
+        Reset-Product 'CFQ7TTC0H9MP'
+    }
+    'importing and removing the module 20 times leaks no threads' = {
+        $threads = { (Get-Process -Id $PID).Threads.Count }
+        Remove-Module MSCommerce -ErrorAction SilentlyContinue
+        Import-Module $ModulePath -Force 6>$null
+        $null = Get-MSCommercePolicies -Token $adminToken
+        $before = & $threads
+        foreach ($i in 1..20) {
+            Remove-Module MSCommerce
+            Import-Module $ModulePath -Force 6>$null
+            $null = Get-MSCommercePolicies -Token $adminToken
+        }
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+        $after = & $threads
+        if ($after -gt $before + 4) { throw "threads before $before, after 20 imports $after" }
+    }
 }
 
 $emulator = Start-TestEmulator
