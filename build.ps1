@@ -11,17 +11,31 @@
     build   builds the core, the emulator and the shim; lays out out/MSCommerce/<version>/
     test    builds, then runs every test suite
     demo    builds, starts the emulator, shows the policy and the products, stops the emulator
+    pack    builds, then writes and checks the gallery package out/MSCommerce.<version>.nupkg
+            (-NoBuild: packs out/MSCommerce/<version>/ as it is, which CI signs first; -AllRids:
+            fails unless all six runtimes are in it). Native libraries built on other machines
+            are laid out too from $env:MSCOMMERCE_RUNTIMES_DIR/<rid>/<library>.
+    bench   runs the benchmarks (cargo xtask bench)
     header  regenerates rust-core/mscommerce.h
     clean   removes out/
 
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 test
+
+.EXAMPLE
+    ./build.ps1 pack -NoBuild -AllRids
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo', 'header', 'clean')]
-    [string] $Verb = 'build'
+    [ValidateSet('build', 'test', 'demo', 'pack', 'bench', 'header', 'clean')]
+    [string] $Verb = 'build',
+
+    # pack: pack the laid-out module folder as it is (cargo xtask pack --no-build).
+    [switch] $NoBuild,
+
+    # pack: fail unless the package holds all six runtimes (cargo xtask pack --all-rids).
+    [switch] $AllRids
 )
 
 $ErrorActionPreference = 'Stop'
@@ -34,7 +48,10 @@ if ([IO.Path]::GetFileNameWithoutExtension($self) -ne 'dotnet') {
 
 Push-Location -LiteralPath $PSScriptRoot
 try {
-    & cargo xtask $Verb
+    $options = @()
+    if ($NoBuild) { $options += '--no-build' }
+    if ($AllRids) { $options += '--all-rids' }
+    & cargo xtask $Verb @options
     $code = $LASTEXITCODE
 }
 finally {

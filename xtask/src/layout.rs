@@ -43,6 +43,21 @@ pub fn host_rid() -> Result<&'static str, String> {
     Ok(rid)
 }
 
+/// Every runtime identifier the module ships a native library for, with that library's name.
+pub const RUNTIMES: [(&str, &str); 6] = [
+    ("win-x64", "mscommerce_core.dll"),
+    ("win-arm64", "mscommerce_core.dll"),
+    ("linux-x64", "libmscommerce_core.so"),
+    ("linux-arm64", "libmscommerce_core.so"),
+    ("osx-x64", "libmscommerce_core.dylib"),
+    ("osx-arm64", "libmscommerce_core.dylib"),
+];
+
+/// A folder of native libraries built on other machines, `<folder>/<rid>/<library>`, laid out
+/// beside this machine's own (the release workflow downloads every runner's library into one).
+/// Not `MSCOMMERCE_NATIVE_DIR`: the shim reads that one at run time as the library's own folder.
+pub const RUNTIMES_DIR_VARIABLE: &str = "MSCOMMERCE_RUNTIMES_DIR";
+
 /// The native library's file name on the build machine.
 fn native_file() -> String {
     format!(
@@ -50,6 +65,38 @@ fn native_file() -> String {
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     )
+}
+
+/// The libraries under `$MSCOMMERCE_RUNTIMES_DIR`: (rid, file). An error when the variable names
+/// a folder that does not exist or holds something that is not a known `<rid>/<library>`.
+fn other_runtimes() -> Result<Vec<(&'static str, PathBuf)>, String> {
+    let Some(dir) = std::env::var_os(RUNTIMES_DIR_VARIABLE).filter(|d| !d.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let dir = PathBuf::from(dir);
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{RUNTIMES_DIR_VARIABLE}={}: {e}", dir.display()))?;
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((rid, library)) = RUNTIMES.iter().find(|(rid, _)| *rid == name) else {
+            return Err(format!(
+                "{RUNTIMES_DIR_VARIABLE}: '{name}' in {} is not one of the runtime identifiers {}",
+                dir.display(),
+                RUNTIMES.map(|(rid, _)| rid).join(", ")
+            ));
+        };
+        let file = entry.path().join(library);
+        if !file.is_file() {
+            return Err(format!(
+                "{RUNTIMES_DIR_VARIABLE}: {} is missing",
+                file.display()
+            ));
+        }
+        found.push((*rid, file));
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// Cargo's output folder: `CARGO_TARGET_DIR` when set (relative to the workspace), else `target/`.
@@ -72,6 +119,7 @@ pub fn emulator_binary(root: &Path) -> PathBuf {
 pub fn build(root: &Path) -> Result<Module, String> {
     let version = module_version(root)?;
     let rid = host_rid()?;
+    let others = other_runtimes()?;
     run(Step::new("cargo", root).args([
         "build",
         "--release",
@@ -110,18 +158,26 @@ pub fn build(root: &Path) -> Result<Module, String> {
         .arg(shim_out.join("MSCommerce.xml"))
         .arg(&help))?;
 
-    let dir = root.join("out").join("MSCommerce").join(&version);
-    let native = format!("runtimes/{rid}/native/{}", native_file());
+    let dir = module_dir(root, &version);
     let mut files: Vec<(PathBuf, String)> = vec![
         (root.join("MSCommerce.psd1"), "MSCommerce.psd1".into()),
         (root.join("MSCommerce.psm1"), "MSCommerce.psm1".into()),
         (shim_out.join("MSCommerce.dll"), "MSCommerce.dll".into()),
         (help, "en-US/MSCommerce.dll-Help.xml".into()),
-        (
-            cargo_target(root).join("release").join(native_file()),
-            native,
-        ),
     ];
+    // This machine's library, unless the folder of other machines' libraries has one for this
+    // RID too: then that one, which its own runner built and tested, goes in the package.
+    if !others.iter().any(|(other, _)| *other == rid) {
+        files.push((
+            cargo_target(root).join("release").join(native_file()),
+            format!("runtimes/{rid}/native/{}", native_file()),
+        ));
+    }
+    for (other, library) in &others {
+        let name = library.file_name().unwrap_or_default().to_string_lossy();
+        println!("runtime {other}: {}", library.display());
+        files.push((library.clone(), format!("runtimes/{other}/native/{name}")));
+    }
     for data in ["MSCommerce.Format.ps1xml", "MSCommerce.Types.ps1xml"] {
         let source = root.join("dotnet-shim").join(data);
         if source.is_file() {
@@ -138,8 +194,28 @@ pub fn build(root: &Path) -> Result<Module, String> {
     Ok(Module { dir, rid })
 }
 
+/// `out/MSCommerce/<version>`.
+fn module_dir(root: &Path, version: &str) -> PathBuf {
+    root.join("out").join("MSCommerce").join(version)
+}
+
+/// The module folder the last build laid out, which must exist.
+pub fn laid_out(root: &Path) -> Result<Module, String> {
+    let dir = module_dir(root, &module_version(root)?);
+    if !dir.join("MSCommerce.psd1").is_file() {
+        return Err(format!(
+            "{} holds no laid-out module: run `cargo xtask build` first",
+            dir.display()
+        ));
+    }
+    Ok(Module {
+        dir,
+        rid: host_rid()?,
+    })
+}
+
 /// The version, which the workspace's Cargo.toml and the manifest must agree on.
-fn module_version(root: &Path) -> Result<String, String> {
+pub fn module_version(root: &Path) -> Result<String, String> {
     let cargo = read(&root.join("Cargo.toml"))?;
     let manifest = read(&root.join("MSCommerce.psd1"))?;
     let cargo_version = value_after(&cargo, "version").ok_or("no version in Cargo.toml")?;
@@ -183,20 +259,20 @@ fn copy_if_changed(source: &Path, target: &Path) -> Result<(), String> {
     std::fs::write(target, bytes).map_err(|e| format!("write {}: {e}", target.display()))
 }
 
-/// Removes files in the module folder that the layout no longer has.
+/// Removes files in the module folder that the layout no longer has, and folders left empty
+/// (a runtime that is no longer laid out).
 fn remove_strays(dir: &Path, keep: &[PathBuf]) -> Result<(), String> {
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let entries =
-            std::fs::read_dir(&folder).map_err(|e| format!("list {}: {e}", folder.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if !keep.contains(&path) {
-                std::fs::remove_file(&path)
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("list {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            remove_strays(&path, keep)?;
+            if std::fs::read_dir(&path).is_ok_and(|mut rest| rest.next().is_none()) {
+                std::fs::remove_dir(&path)
                     .map_err(|e| format!("remove {}: {e}", path.display()))?;
             }
+        } else if !keep.contains(&path) {
+            std::fs::remove_file(&path).map_err(|e| format!("remove {}: {e}", path.display()))?;
         }
     }
     Ok(())

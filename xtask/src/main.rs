@@ -3,10 +3,14 @@
 //! It lives in Rust so that it runs on any machine with the .NET SDK and Rust, with or without
 //! PowerShell (PowerShell is not always installable: see docs/building.md).
 
+mod binary;
 mod emulator;
 mod layout;
+mod net472;
+mod pack;
 mod powershell;
 mod process;
+mod psd1;
 mod secrets;
 
 use std::path::{Path, PathBuf};
@@ -20,18 +24,28 @@ verbs:
   build    build the core (release), the emulator and the shim; lay out out/MSCommerce/<version>/
   test     build, then run every test suite (Rust, .NET, interop, PowerShell where installed)
   demo     build, start the emulator, show the policy and the products, stop the emulator
+  pack     build, then write and check the gallery package out/MSCommerce.<version>.nupkg
+             --no-build   pack out/MSCommerce/<version>/ as it is (CI signs it first)
+             --all-rids   fail unless all six runtimes are in the package (the release)
+           $MSCOMMERCE_RUNTIMES_DIR/<rid>/<library>: other machines' native libraries to include
   header   regenerate rust-core/mscommerce.h from the source (cbindgen)
   clean    remove out/ (cargo clean removes target/)";
 
 fn main() -> ExitCode {
     let verb = std::env::args().nth(1).unwrap_or_default();
+    let options: Vec<String> = std::env::args().skip(2).collect();
     let root = workspace_root();
+    if verb != "pack" && !options.is_empty() {
+        eprintln!("xtask {verb}: unexpected arguments {options:?}\n\n{USAGE}");
+        return ExitCode::FAILURE;
+    }
     let outcome = match verb.as_str() {
         "build" => layout::build(&root).map(|module| {
             println!("module laid out in {}", module.dir.display());
         }),
         "test" => test(&root),
         "demo" => demo(&root),
+        "pack" => pack_verb(&root, &options),
         "header" => run(Step::new("cargo", &root)
             .args([
                 "test",
@@ -102,7 +116,7 @@ fn test(root: &Path) -> Result<(), String> {
         }
     };
     let mut transcript = Vec::new();
-    let mut results: Vec<(&str, Result<(), String>)> = Vec::new();
+    let mut results: Suites = Vec::new();
 
     results.push((
         "rust (core, emulator, xtask)",
@@ -147,19 +161,48 @@ fn test(root: &Path) -> Result<(), String> {
             &mut transcript,
         ),
     ));
+    match net472::check(root, &mut transcript) {
+        Ok(net472::Outcome::Passed) => {
+            results.push(("net472 compile check (Windows PowerShell 5.1)", Ok(())))
+        }
+        Ok(net472::Outcome::Skipped(why)) => println!("SKIPPED: net472 compile check: {why}"),
+        Err(why) => results.push(("net472 compile check (Windows PowerShell 5.1)", Err(why))),
+    }
+    let package =
+        pack::pack(&module.dir, &root.join("out")).and_then(|nupkg| pack::check(&nupkg, false));
+    match &package {
+        Ok(report) => report.lines().iter().for_each(|line| println!("{line}")),
+        Err(why) => println!("{why}"),
+    }
+    results.push((
+        "package (.nupkg: nuspec, files, stripped libraries)",
+        package.as_ref().map(|_| ()).map_err(Clone::clone),
+    ));
     match powershell::find(root) {
-        Some(pwsh) => results.push((
-            "PowerShell (module in a real host)",
-            run_captured(
-                isolated(
-                    pwsh.script(root, "tests/powershell/Invoke-Tests.ps1")
-                        .arg("-ModulePath")
-                        .arg(module.manifest())
-                        .env("MSCOMMERCE_EMULATOR", &emulator),
+        Some(pwsh) => {
+            results.push((
+                "PowerShell (module in a real host)",
+                run_captured(
+                    isolated(
+                        pwsh.script(root, "tests/powershell/Invoke-Tests.ps1")
+                            .arg("-ModulePath")
+                            .arg(module.manifest())
+                            .env("MSCOMMERCE_EMULATOR", &emulator),
+                    ),
+                    &mut transcript,
                 ),
+            ));
+            install_suite(
+                root,
+                &pwsh,
+                &module,
+                &package,
+                &emulator,
+                &isolated,
                 &mut transcript,
-            ),
-        )),
+                &mut results,
+            );
+        }
         None => println!("{}", powershell::NOT_FOUND),
     }
     results.push((
@@ -189,6 +232,85 @@ fn test(root: &Path) -> Result<(), String> {
     } else {
         Err(format!("{} suite(s) failed", failed.len()))
     }
+}
+
+type Suites = Vec<(&'static str, Result<(), String>)>;
+
+/// The package published to a file-system repository and installed with Install-Module and
+/// Install-PSResource (tests/powershell/Install.Tests.ps1); needs Pester 5.
+#[allow(clippy::too_many_arguments)]
+fn install_suite(
+    root: &Path,
+    pwsh: &powershell::PowerShell,
+    module: &layout::Module,
+    package: &Result<pack::Report, String>,
+    emulator: &Path,
+    isolated: &dyn Fn(Step) -> Step,
+    transcript: &mut Vec<u8>,
+    results: &mut Suites,
+) {
+    const SUITE: &str = "PowerShell install from a local gallery (PowerShellGet, PSResourceGet)";
+    if !powershell::has_pester5(pwsh, root) {
+        let why = "Pester 5 is not installed for this PowerShell (Install-Module Pester -MinimumVersion 5.0)";
+        if std::env::var_os("CI").is_some() {
+            results.push((SUITE, Err(why.into())));
+        } else {
+            println!("SKIPPED: {SUITE}: {why}");
+        }
+        return;
+    }
+    let Ok(report) = package else {
+        results.push((
+            SUITE,
+            Err("no package to install: see the package suite".into()),
+        ));
+        return;
+    };
+    results.push((
+        SUITE,
+        run_captured(
+            isolated(
+                powershell::pester(pwsh, root, "tests/powershell/Install.Tests.ps1")
+                    .env("MSCOMMERCE_PACKAGE", &report.path)
+                    .env("MSCOMMERCE_MODULE_DIR", &module.dir)
+                    .env("MSCOMMERCE_EMULATOR", emulator),
+            ),
+            transcript,
+        ),
+    ));
+}
+
+/// `cargo xtask pack [--no-build] [--all-rids]`.
+fn pack_verb(root: &Path, options: &[String]) -> Result<(), String> {
+    let mut build = true;
+    let mut all_rids = false;
+    for option in options {
+        match option.as_str() {
+            "--no-build" => build = false,
+            "--all-rids" => all_rids = true,
+            other => return Err(format!("unknown option '{other}'\n\n{USAGE}")),
+        }
+    }
+    let module = if build {
+        layout::build(root)?
+    } else {
+        layout::laid_out(root)?
+    };
+    let nupkg = pack::pack(&module.dir, &root.join("out"))?;
+    let report = pack::check(&nupkg, all_rids)?;
+    let lines = report.lines();
+    lines.iter().for_each(|line| println!("{line}"));
+    // On GitHub Actions the job summary shows the package and its size.
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        use std::io::Write;
+        let text = format!("```\n{}\n```\n", lines.join("\n"));
+        let _ = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(summary)
+            .and_then(|mut file| file.write_all(text.as_bytes()));
+    }
+    Ok(())
 }
 
 /// The emulator's seeded default tenant and its global administrator.

@@ -27,6 +27,48 @@ impl PowerShell {
         step.args(["-NoLogo", "-NoProfile", "-NonInteractive", "-File"])
             .arg(root.join(script))
     }
+
+    /// A step running `command`, a PowerShell command line. Keep it to single quotes: Windows
+    /// PowerShell re-parses double quotes on its command line.
+    pub fn command(&self, root: &Path, command: &str) -> Step {
+        let step = match self {
+            PowerShell::Executable(path) => Step::new(path, root),
+            PowerShell::DotnetTool => Step::new("dotnet", root).arg("pwsh"),
+        };
+        step.args([
+            "-NoLogo",
+            "-NoProfile",
+            "-NonInteractive",
+            "-Command",
+            command,
+        ])
+    }
+}
+
+/// Runs a Pester 5 test file with `Invoke-Pester` and fails unless every test passed.
+const RUN_PESTER: &str = "$ErrorActionPreference = 'Stop'; \
+    Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' } | \
+    Sort-Object Version -Descending | Select-Object -First 1 | Import-Module; \
+    $configuration = New-PesterConfiguration; \
+    $configuration.Run.Path = $env:MSCOMMERCE_PESTER_FILE; \
+    $configuration.Run.PassThru = $true; \
+    $configuration.Output.Verbosity = 'Detailed'; \
+    $result = Invoke-Pester -Configuration $configuration; \
+    if ($result.Result -ne 'Passed' -or $result.TotalCount -eq 0) { exit 1 }";
+
+/// Whether Pester 5 or later is installed for this PowerShell.
+pub fn has_pester5(pwsh: &PowerShell, root: &Path) -> bool {
+    output(pwsh.command(
+        root,
+        "@(Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' }).Count",
+    ))
+    .is_some_and(|count| count.trim().parse::<u32>().is_ok_and(|n| n > 0))
+}
+
+/// A step running the Pester 5 file `file` (relative to `root`).
+pub fn pester(pwsh: &PowerShell, root: &Path, file: &str) -> Step {
+    pwsh.command(root, RUN_PESTER)
+        .env("MSCOMMERCE_PESTER_FILE", root.join(file))
 }
 
 /// MSCOMMERCE_PWSH (build.ps1 sets it to the PowerShell running it), else `pwsh` on PATH, else
