@@ -47,11 +47,11 @@ namespace MSCommerce.Commands
         public string? Token { get; set; }
 
         /// <summary>
-        /// <para type="description">How many updates run at once (1 to 64; 8 unless given).</para>
+        /// <para type="description">How many updates run at once (1 to 64; 16 unless given).</para>
         /// </summary>
         [Parameter(ParameterSetName = DefaultParameterSet)]
         [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 8;
+        public int ThrottleLimit { get; set; } = 16;
 
         /// <inheritdoc />
         protected override void ProcessRecord()

@@ -188,7 +188,7 @@ namespace MSCommerce.Commands
         public string? Token { get; set; }
 
         /// <summary>
-        /// <para type="description">How many updates run at once when several items are updated (1 to 64; 8 unless given).</para>
+        /// <para type="description">How many updates run at once when several items are updated (1 to 64; 16 unless given).</para>
         /// </summary>
         [Parameter(ParameterSetName = ProductEnumSet)]
         [Parameter(ParameterSetName = ProductToggleSet)]
@@ -199,7 +199,7 @@ namespace MSCommerce.Commands
         [Parameter(ParameterSetName = AllEnumSet)]
         [Parameter(ParameterSetName = AllToggleSet)]
         [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 8;
+        public int ThrottleLimit { get; set; } = 16;
 
         private bool IsToggle => ParameterSetName == ProductToggleSet || ParameterSetName == OfferTypeToggleSet
             || ParameterSetName == ProductNameToggleSet || ParameterSetName == AllToggleSet;

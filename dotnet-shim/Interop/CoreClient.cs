@@ -174,7 +174,7 @@ namespace MSCommerce.Interop
         /// </summary>
         /// <param name="targets">The items to update.</param>
         /// <param name="change">The new value.</param>
-        /// <param name="throttleLimit">How many updates run at once; null for the core's default (8).</param>
+        /// <param name="throttleLimit">How many updates run at once; null for the core's default (16).</param>
         /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
         /// <param name="cancellationToken">Cancels the updates not yet done.</param>
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>

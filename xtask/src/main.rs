@@ -3,6 +3,7 @@
 //! It lives in Rust so that it runs on any machine with the .NET SDK and Rust, with or without
 //! PowerShell (PowerShell is not always installable: see docs/building.md).
 
+mod bench;
 mod binary;
 mod emulator;
 mod layout;
@@ -24,6 +25,8 @@ verbs:
   build    build the core (release), the emulator and the shim; lay out out/MSCommerce/<version>/
   test     build, then run every test suite (Rust, .NET, interop, PowerShell where installed)
   demo     build, start the emulator, show the policy and the products, stop the emulator
+  bench    build, run every benchmark (core, emulator, .NET, PowerShell where installed) and
+           write docs/benchmarks.md
   pack     build, then write and check the gallery package out/MSCommerce.<version>.nupkg
              --no-build   pack out/MSCommerce/<version>/ as it is (CI signs it first)
              --all-rids   fail unless all six runtimes are in the package (the release)
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         }),
         "test" => test(&root),
         "demo" => demo(&root),
+        "bench" => bench::run(&root),
         "pack" => pack_verb(&root, &options),
         "header" => run(Step::new("cargo", &root)
             .args([

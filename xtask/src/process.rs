@@ -67,6 +67,22 @@ pub fn output(mut step: Step) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Runs a step like [`run`] (echoed, its stderr shown as it comes) and returns its standard
+/// output; an error names the command and its status.
+pub fn capture(mut step: Step) -> Result<String, String> {
+    println!("> {}", step.shown);
+    let out = step
+        .command
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start `{}`: {e}", step.shown))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!("`{}` failed ({})", step.shown, out.status))
+    }
+}
+
 /// Runs a step like [`run`], echoing its output as it comes and also appending it to
 /// `transcript`, so the test verb can scan everything the suites printed.
 pub fn run_captured(mut step: Step, transcript: &mut Vec<u8>) -> Result<(), String> {

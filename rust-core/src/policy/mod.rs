@@ -8,6 +8,9 @@ pub(crate) mod wire;
 
 pub use messages::{AUTH_EXPIRED_MESSAGE, ENABLED_VALUE_MESSAGE, NOT_CONNECTED_MESSAGE};
 pub use wildcard::Wildcard;
+/// The service's list envelope, for the benchmarks that decode answers as the client does.
+#[doc(hidden)]
+pub use wire::ServiceList;
 pub use wire::{OutputItem, ServiceItem, ServicePolicy};
 
 use serde::Deserialize;
@@ -28,7 +31,9 @@ pub const POLICY_VALUES: [&str; 3] = ["Enabled", "Disabled", "OnlyTrialsWithoutP
 pub const MAX_BULK_ITEMS: usize = 100_000;
 
 /// How many updates of a bulk request run at once unless the request says (`-ThrottleLimit`).
-pub const DEFAULT_THROTTLE_LIMIT: usize = 8;
+/// Each update waits mostly on the service, so the figure bounds how hard one command presses
+/// it; the service's throttling (429 with `Retry-After`) is honoured by every update.
+pub const DEFAULT_THROTTLE_LIMIT: usize = 16;
 
 /// The most updates of a bulk request that may run at once.
 pub const MAX_THROTTLE_LIMIT: usize = 64;

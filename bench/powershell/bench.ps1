@@ -1,0 +1,244 @@
+#Requires -Version 5.1
+<#
+.SYNOPSIS
+    The PowerShell-level benchmarks of `cargo xtask bench` (build.ps1 bench): the module as admins
+    use it, beside what they use today. Prints one JSON document on the last line of stdout.
+
+.DESCRIPTION
+    import  `Import-Module MSCommerce` timed inside fresh PowerShell processes (the same
+            PowerShell as this one, -NoProfile), median of -ImportRuns, and the working set and
+            private memory the import added in that process.
+    call    one `Get-MSCommerceProductPolicies` against the emulator vs a raw `Invoke-RestMethod`
+            of the same request building the same objects ([pscustomobject]s with the properties
+            the original outputs), interleaved in this session, medians.
+    bulk    disabling -Bulk products of one tenant with the emulator adding -LatencyMs to every
+            request: the module's bulk update (an array of ids, the default -ThrottleLimit) vs a
+            sequential `Invoke-RestMethod` loop (what the original does, one request after the
+            other) vs the module called once per product in a foreach. Every run starts from all
+            products Enabled (set back with an untimed bulk call).
+
+    It starts its own emulator ($env:MSCOMMERCE_EMULATOR, or -Emulator). Windows PowerShell 5.1
+    and PowerShell 7 both run it.
+#>
+[CmdletBinding()]
+param(
+    # The manifest of the laid-out module (out/MSCommerce/<version>/MSCommerce.psd1).
+    [Parameter(Mandatory)]
+    [string] $ModulePath,
+
+    # The emulator binary.
+    [string] $Emulator = $env:MSCOMMERCE_EMULATOR,
+
+    [int] $ImportRuns = 15,
+    [int] $Calls = 200,
+    [int] $Bulk = 1000,
+    [int] $LatencyMs = 5
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot '../../tests/powershell/Emulator.psm1') -Force
+
+$policyId = 'AllowSelfServicePurchase'
+$tenant = 'contoso.onmicrosoft.com'
+$invariant = [Globalization.CultureInfo]::InvariantCulture
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    $count = $sorted.Count
+    if ($count -eq 0) { return [double]::NaN }
+    if ($count % 2 -eq 1) { return $sorted[($count - 1) / 2] }
+    return ($sorted[$count / 2 - 1] + $sorted[$count / 2]) / 2
+}
+
+function Write-Note([string] $Text) {
+    [Console]::Error.WriteLine('bench.ps1: ' + $Text)
+}
+
+# --- import ---------------------------------------------------------------------------------
+# The same PowerShell as this one; under `dotnet pwsh` this process is dotnet itself.
+$self = (Get-Process -Id $PID).Path
+$prefix = @()
+if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { $prefix = @('pwsh') }
+
+$manifest = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+# out/MSCommerce/<version>/MSCommerce.psd1: out/ on PSModulePath makes `Import-Module MSCommerce` find it.
+$modulesRoot = Split-Path (Split-Path (Split-Path $manifest -Parent) -Parent) -Parent
+$child = @'
+$ErrorActionPreference = 'Stop'
+$self = Get-Process -Id $PID
+$ws = $self.WorkingSet64
+$privateBytes = $self.PrivateMemorySize64
+$clock = [Diagnostics.Stopwatch]::StartNew()
+Import-Module MSCommerce 6>$null
+$ms = $clock.Elapsed.TotalMilliseconds
+$self.Refresh()
+$source = (Get-Module MSCommerce).Path
+'BENCH ' + $ms.ToString([Globalization.CultureInfo]::InvariantCulture) + ' ' + ($self.WorkingSet64 - $ws) + ' ' + ($self.PrivateMemorySize64 - $privateBytes) + ' ' + $source
+'@
+$encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($child))
+$savedModulePath = $env:PSModulePath
+$env:PSModulePath = $modulesRoot + [IO.Path]::PathSeparator + $savedModulePath
+$importMs = New-Object 'System.Collections.Generic.List[double]'
+$importWs = New-Object 'System.Collections.Generic.List[double]'
+$importPrivate = New-Object 'System.Collections.Generic.List[double]'
+try {
+    Write-Note "import: $ImportRuns fresh processes of $self"
+    for ($run = 0; $run -le $ImportRuns; $run++) {
+        $lines = & $self @prefix -NoLogo -NoProfile -NonInteractive -EncodedCommand $encoded
+        if ($LASTEXITCODE -ne 0) { throw "The import child failed (exit code $LASTEXITCODE): $($lines -join ' ')" }
+        $line = @($lines | Where-Object { "$_".StartsWith('BENCH ') })[-1]
+        $fields = "$line" -split ' ', 5
+        if ($fields.Count -lt 5 -or -not $fields[4].StartsWith((Split-Path $manifest -Parent))) {
+            throw "The import child imported another module or printed no figures: $line"
+        }
+        # The first run pays for a cold file cache; it is left out.
+        if ($run -gt 0) {
+            $importMs.Add([double]::Parse($fields[1], $invariant))
+            $importWs.Add([double]$fields[2])
+            $importPrivate.Add([double]$fields[3])
+        }
+    }
+}
+finally {
+    $env:PSModulePath = $savedModulePath
+}
+$import = [ordered]@{
+    runs         = $ImportRuns
+    medianMs     = Get-Median $importMs.ToArray()
+    workingSetMb = (Get-Median $importWs.ToArray()) / 1048576
+    privateMb    = (Get-Median $importPrivate.ToArray()) / 1048576
+    samplesMs    = @($importMs | ForEach-Object { [math]::Round($_, 2) })
+}
+
+# --- call and bulk against an emulator of this run --------------------------------------------
+$env:RUST_LOG = 'warn'
+$emulatorProcess = Start-TestEmulator -Path $Emulator
+try {
+    $base = $emulatorProcess.ServiceUri.TrimEnd('/')
+    $token = New-TestToken -Emulator $emulatorProcess
+    Import-Module $manifest -Force 6>$null
+    Connect-MSCommerce -AccessToken $token -ServiceUri $base 6>$null
+    $headers = @{ Authorization = "Bearer $token" }
+    $listUri = "$base/v1.0/policies/$policyId/products?scope=product"
+
+    function Invoke-Raw {
+        $answer = Invoke-RestMethod -Method Get -Uri $listUri -Headers $headers -UseBasicParsing
+        foreach ($item in $answer.items) {
+            [pscustomobject]@{
+                PolicyValue = $item.policyValue
+                ProductId   = $item.productId
+                PolicyId    = $item.policyId
+                ProductName = $item.productName
+            }
+        }
+    }
+
+    Write-Note "call: $Calls interleaved calls"
+    $moduleTimes = New-Object 'System.Collections.Generic.List[double]'
+    $rawTimes = New-Object 'System.Collections.Generic.List[double]'
+    $items = 0
+    # Enough calls for the JIT to settle on both paths (as bench/MSCommerce.Bench does).
+    $warmUp = 100
+    for ($i = -$warmUp; $i -lt $Calls; $i++) {
+        $order = @('module', 'raw')
+        if ($i % 2 -ne 0) { $order = @('raw', 'module') }
+        foreach ($which in $order) {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            if ($which -eq 'module') {
+                $out = @(Get-MSCommerceProductPolicies -PolicyId $policyId)
+            }
+            else {
+                $out = @(Invoke-Raw)
+            }
+            $ms = $clock.Elapsed.TotalMilliseconds
+            if ($items -eq 0) { $items = $out.Count }
+            elseif ($out.Count -ne $items) { throw "$which listed $($out.Count) products, not $items" }
+            if ($i -ge 0) {
+                if ($which -eq 'module') { $moduleTimes.Add($ms) } else { $rawTimes.Add($ms) }
+            }
+        }
+    }
+    $moduleMedian = Get-Median $moduleTimes.ToArray()
+    $rawMedian = Get-Median $rawTimes.ToArray()
+    $call = [ordered]@{
+        items          = $items
+        iterations     = $Calls
+        moduleMedianMs = $moduleMedian
+        rawMedianMs    = $rawMedian
+        differenceMs   = $moduleMedian - $rawMedian
+    }
+
+    Write-Note "bulk: $Bulk products, $LatencyMs ms latency per request"
+    $added = Invoke-RestMethod -Method Post -Uri "$base/admin/tenants/$tenant/products" -Body (@{ count = $Bulk } | ConvertTo-Json) -ContentType 'application/json' -UseBasicParsing
+    $ids = [string[]]@($added.added)
+    if ($ids.Count -ne $Bulk) { throw "the emulator added $($ids.Count) products, not $Bulk" }
+    $idSet = New-Object 'System.Collections.Generic.HashSet[string]' (, $ids)
+
+    function Reset-Products {
+        $null = Update-MSCommerceProductPolicy -PolicyId $policyId -ProductId $ids -Value Enabled -ThrottleLimit 64 6>$null
+    }
+
+    function Assert-AllDisabled([string] $What) {
+        $now = @(Get-MSCommerceProductPolicies -PolicyId $policyId | Where-Object { $idSet.Contains([string]$_.ProductId) -and $_.PolicyValue -ne 'Disabled' })
+        if ($now.Count -ne 0) { throw "$What left $($now.Count) products not Disabled" }
+    }
+
+    function Measure-Seconds([scriptblock] $Action) {
+        Reset-Products
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        & $Action
+        $clock.Elapsed.TotalSeconds
+    }
+
+    $faults = @{ latency = @{ ms = $LatencyMs } } | ConvertTo-Json -Compress
+    $null = Invoke-RestMethod -Method Put -Uri "$base/admin/faults" -Body $faults -ContentType 'application/json' -UseBasicParsing
+    try {
+        $moduleBulk = Measure-Seconds {
+            $null = Update-MSCommerceProductPolicy -PolicyId $policyId -ProductId $ids -Value Disabled 6>$null
+        }
+        Assert-AllDisabled 'the bulk update'
+        Write-Note ("bulk: module bulk {0:F2} s" -f $moduleBulk)
+
+        $sequential = Measure-Seconds {
+            foreach ($id in $ids) {
+                $body = @{ policyValue = 'Disabled' } | ConvertTo-Json
+                $null = Invoke-RestMethod -Method Put -Uri "$base/v1.0/policies/$policyId/products/$id" -Headers $headers -Body $body -ContentType 'application/json' -UseBasicParsing
+            }
+        }
+        Assert-AllDisabled 'the Invoke-RestMethod loop'
+        Write-Note ("bulk: sequential Invoke-RestMethod loop {0:F2} s" -f $sequential)
+
+        $perProduct = Measure-Seconds {
+            foreach ($id in $ids) {
+                $null = Update-MSCommerceProductPolicy -PolicyId $policyId -ProductId $id -Value Disabled 6>$null
+            }
+        }
+        Assert-AllDisabled 'the foreach loop'
+        Write-Note ("bulk: module once per product {0:F2} s" -f $perProduct)
+        Reset-Products
+    }
+    finally {
+        $null = Invoke-RestMethod -Method Delete -Uri "$base/admin/faults" -UseBasicParsing
+    }
+    $bulkFigures = [ordered]@{
+        products            = $Bulk
+        latencyMs           = $LatencyMs
+        moduleBulkS         = $moduleBulk
+        sequentialRawS      = $sequential
+        modulePerProductS   = $perProduct
+        speedupVsSequential = $sequential / $moduleBulk
+        speedupVsPerProduct = $perProduct / $moduleBulk
+    }
+}
+finally {
+    Stop-TestEmulator -Emulator $emulatorProcess
+}
+
+$report = [ordered]@{
+    psVersion = $PSVersionTable.PSVersion.ToString()
+    psEdition = "$($PSVersionTable.PSEdition)"
+    import    = $import
+    call      = $call
+    bulk      = $bulkFigures
+}
+$report | ConvertTo-Json -Depth 6 -Compress
