@@ -6,25 +6,11 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use mscommerce_core::client::Client;
-use mscommerce_core::config::ClientConfig;
 use mscommerce_core::policy::Request;
 use mscommerce_core::{Cancel, ErrorKind};
 use serde_json::{json, Value};
 
-use harness::{Emulator, ADMIN, POLICY};
-
-fn client(base: &str, extra: Value) -> Client {
-    let mut config = json!({
-        "serviceUri": base,
-        "retryBaseDelaySeconds": 0.01,
-        "retryMaxDelaySeconds": 0.05,
-    });
-    if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
-        config.extend(extra.clone());
-    }
-    Client::new(ClientConfig::from_json(&config.to_string()).expect("config")).expect("client")
-}
+use harness::{fast_client, Emulator, ADMIN, POLICY};
 
 /// An `updateProductPolicies` request disabling these products.
 fn disable(token: &str, products: &[String], throttle_limit: u64) -> Request {
@@ -72,7 +58,7 @@ fn a_transient_item_failure_is_retried_by_the_retry_policy_and_no_more() {
     emulator
         .set_faults(json!({"failItems": {"ids": [products[1]], "status": 503, "method": "PUT"}}));
     emulator.admin("DELETE", "/requests", None);
-    let client = client(&emulator.base, json!({"maxAttempts": 2}));
+    let client = fast_client(&emulator.base, json!({"maxAttempts": 2}));
 
     let results = client
         .invoke(&disable(&token, &products, 8), &Cancel::new())
@@ -101,7 +87,7 @@ fn results_come_back_in_the_order_the_items_were_given() {
     let token = emulator.token(ADMIN);
     let mut products = add_products(&emulator, 20);
     products.reverse();
-    let client = client(&emulator.base, json!({}));
+    let client = fast_client(&emulator.base, json!({}));
 
     let results = client
         .invoke(&disable(&token, &products, 5), &Cancel::new())
@@ -122,7 +108,7 @@ fn the_throttle_limit_bounds_the_updates_in_flight() {
     let token = emulator.token(ADMIN);
     let products = add_products(&emulator, 12);
     emulator.set_faults(json!({"latency": {"ms": 100, "method": "PUT"}}));
-    let client = client(&emulator.base, json!({}));
+    let client = fast_client(&emulator.base, json!({}));
 
     let started = Instant::now();
     client
@@ -144,7 +130,7 @@ fn a_cancelled_bulk_update_stops_and_sends_nothing_more() {
     let products = add_products(&emulator, 40);
     emulator.set_faults(json!({"latency": {"ms": 100, "method": "PUT"}}));
     emulator.admin("DELETE", "/requests", None);
-    let client = client(&emulator.base, json!({}));
+    let client = fast_client(&emulator.base, json!({}));
     let cancel = Cancel::new();
     let request = disable(&token, &products, 2);
 
@@ -168,7 +154,7 @@ fn without_a_credential_nothing_is_sent_and_the_error_is_terminating() {
     let emulator = Emulator::start();
     let products = add_products(&emulator, 2);
     emulator.admin("DELETE", "/requests", None);
-    let client = client(&emulator.base, json!({}));
+    let client = fast_client(&emulator.base, json!({}));
     let request = Request::from_json(
         &json!({"op": "updateProductPolicies", "items": [{"policyId": POLICY, "productId": products[0]}], "value": "Disabled"})
             .to_string(),

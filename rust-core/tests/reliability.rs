@@ -8,27 +8,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use mscommerce_core::client::Client;
-use mscommerce_core::config::ClientConfig;
 use mscommerce_core::policy::Request;
 use mscommerce_core::{Cancel, Error, ErrorKind};
 use serde_json::{json, Value};
 
-use harness::{Emulator, ADMIN, POLICY, PRODUCT};
+use harness::{fast_client, Emulator, ADMIN, POLICY, PRODUCT};
 use support::CannedServer;
-
-/// A client of `base` with fast backoff, and `extra` settings on top.
-fn client(base: &str, extra: Value) -> Client {
-    let mut config = json!({
-        "serviceUri": base,
-        "retryBaseDelaySeconds": 0.01,
-        "retryMaxDelaySeconds": 0.05,
-    });
-    if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
-        config.extend(extra.clone());
-    }
-    Client::new(ClientConfig::from_json(&config.to_string()).expect("config")).expect("client")
-}
 
 fn request(json: Value) -> Request {
     Request::from_json(&json.to_string()).expect("request")
@@ -59,7 +44,7 @@ fn throttled_request_waits_the_retry_after_then_succeeds() {
     let token = emulator.token(ADMIN);
     // Every 2nd request is throttled: the call's first attempt is the emulator's 2nd request.
     emulator.set_faults(json!({"throttle": {"everyNth": 2, "retryAfterSeconds": 1}}));
-    let client = client(&emulator.base, json!({}));
+    let client = fast_client(&emulator.base, json!({}));
     client
         .invoke(&get_policies(&token), &Cancel::new())
         .expect("first call");
@@ -80,7 +65,7 @@ fn throttled_request_waits_the_retry_after_then_succeeds() {
 fn server_errors_500_502_503_504_are_retried_until_the_service_answers() {
     let emulator = Emulator::start();
     let token = emulator.token(ADMIN);
-    let client = client(&emulator.base, json!({}));
+    let client = fast_client(&emulator.base, json!({}));
     for status in [500, 502, 503, 504] {
         emulator.set_faults(json!({"errors": {"status": status, "next": 2}}));
         let outcome = client.invoke(&get_policies(&token), &Cancel::new());
@@ -94,14 +79,15 @@ fn dropped_connection_is_retried() {
     let emulator = Emulator::start();
     let token = emulator.token(ADMIN);
     emulator.set_faults(json!({"drop": {"next": 1}}));
-    let outcome = client(&emulator.base, json!({})).invoke(&get_policies(&token), &Cancel::new());
+    let outcome =
+        fast_client(&emulator.base, json!({})).invoke(&get_policies(&token), &Cancel::new());
     assert!(outcome.is_ok(), "{outcome:?}");
     assert_eq!(emulator.injected().dropped, 1);
 }
 
 #[test]
 fn refused_connection_is_retried_then_fails_naming_attempts_and_correlation_id() {
-    let client = client(&closed_port_uri(), json!({"maxAttempts": 3}));
+    let client = fast_client(&closed_port_uri(), json!({"maxAttempts": 3}));
     let error = failure(client.invoke(&get_policies("t"), &Cancel::new()));
     assert_eq!(error.kind(), ErrorKind::Network);
     let id = error.correlation_id().expect("a correlation id");
@@ -121,7 +107,7 @@ fn attempt_that_times_out_is_retried_and_the_last_timeout_is_reported() {
     let emulator = Emulator::start();
     let token = emulator.token(ADMIN);
     emulator.set_faults(json!({"latency": {"ms": 2000}}));
-    let client = client(
+    let client = fast_client(
         &emulator.base,
         json!({"timeoutSeconds": 0.2, "maxAttempts": 3}),
     );
@@ -141,7 +127,7 @@ fn exhausted_retries_keep_the_contract_message_with_the_body_last() {
     let emulator = Emulator::start();
     let token = emulator.token(ADMIN);
     emulator.set_faults(json!({"errors": {"status": 503, "probability": 1.0}}));
-    let client = client(&emulator.base, json!({"maxAttempts": 3}));
+    let client = fast_client(&emulator.base, json!({"maxAttempts": 3}));
     let error = failure(client.invoke(&get_policies(&token), &Cancel::new()));
     assert_eq!(error.kind(), ErrorKind::ServiceError);
     assert_eq!(error.http_status(), Some(503));
@@ -162,7 +148,7 @@ fn retry_after_beyond_the_budget_left_stops_at_once() {
     let emulator = Emulator::start();
     let token = emulator.token(ADMIN);
     emulator.set_faults(json!({"throttle": {"everyNth": 1, "retryAfterSeconds": 30}}));
-    let client = client(&emulator.base, json!({"retryBudgetSeconds": 5}));
+    let client = fast_client(&emulator.base, json!({"retryBudgetSeconds": 5}));
     let started = Instant::now();
     let error = failure(client.invoke(&get_policies(&token), &Cancel::new()));
     assert!(
@@ -187,7 +173,7 @@ fn cancel_interrupts_a_retry_wait_at_once() {
     let emulator = Emulator::start();
     let token = emulator.token(ADMIN);
     emulator.set_faults(json!({"throttle": {"everyNth": 1, "retryAfterSeconds": 30}}));
-    let client = client(&emulator.base, json!({"retryBudgetSeconds": 60}));
+    let client = fast_client(&emulator.base, json!({"retryBudgetSeconds": 60}));
     let cancel = Cancel::new();
     let request = get_policies(&token);
     let (outcome, waited) = std::thread::scope(|scope| {
@@ -214,7 +200,7 @@ fn always_unavailable(_path: &str) -> Option<(u16, String)> {
 #[test]
 fn every_attempt_of_a_call_carries_the_same_correlation_id() {
     let server = CannedServer::start(always_unavailable);
-    let client = client(&server.uri, json!({"maxAttempts": 3}));
+    let client = fast_client(&server.uri, json!({"maxAttempts": 3}));
     let error = failure(client.invoke(&get_policies("t"), &Cancel::new()));
     let sent: Vec<String> = server
         .requests
@@ -247,7 +233,7 @@ fn put_is_retried_after_a_server_error_and_the_value_is_set() {
         "op": "updateProductPolicy", "policyId": POLICY, "productId": PRODUCT,
         "value": "Disabled", "token": token,
     }));
-    let item = client(&emulator.base, json!({}))
+    let item = fast_client(&emulator.base, json!({}))
         .invoke(&update, &Cancel::new())
         .expect("the update succeeds on its retry");
     assert_eq!(item["PolicyValue"], "Disabled");
@@ -267,7 +253,7 @@ fn a_put_whose_answer_was_lost_is_sent_again_and_sets_the_value_once() {
         "op": "updateProductPolicy", "policyId": POLICY, "productId": PRODUCT,
         "value": "Disabled", "token": token,
     }));
-    let item = client(&emulator.base, json!({}))
+    let item = fast_client(&emulator.base, json!({}))
         .invoke(&update, &Cancel::new())
         .expect("the repeated PUT answers");
     assert_eq!(item["PolicyValue"], "Disabled");
@@ -300,7 +286,7 @@ fn client_errors(path: &str) -> Option<(u16, String)> {
 #[test]
 fn client_errors_are_final_at_once() {
     let server = CannedServer::start(client_errors);
-    let client = client(&server.uri, json!({}));
+    let client = fast_client(&server.uri, json!({}));
     for (policy, kind) in [
         ("Bad", ErrorKind::BadRequest),
         ("Forbidden", ErrorKind::Forbidden),
@@ -323,7 +309,7 @@ fn client_errors_are_final_at_once() {
 fn unauthorized_is_not_retried_and_keeps_the_exact_message() {
     let server = CannedServer::start(client_errors);
     let request = request(json!({"op": "getPolicy", "policyId": "Expired", "token": "t"}));
-    let error = failure(client(&server.uri, json!({})).invoke(&request, &Cancel::new()));
+    let error = failure(fast_client(&server.uri, json!({})).invoke(&request, &Cancel::new()));
     assert_eq!(error.kind(), ErrorKind::AuthExpired);
     assert_eq!(
         error.message(),
@@ -339,7 +325,7 @@ fn each_retry_writes_a_verbose_line_with_attempt_cause_delay_and_correlation_id(
     let token = emulator.token(ADMIN);
     emulator.set_faults(json!({"errors": {"status": 502, "next": 2}}));
     let request = request(json!({"op": "getPolicies", "token": token, "operationId": 9101}));
-    client(&emulator.base, json!({}))
+    fast_client(&emulator.base, json!({}))
         .invoke(&request, &Cancel::new())
         .expect("policies");
     let retries: Vec<String> = harness::verbose_lines(9101)
@@ -361,7 +347,7 @@ fn max_attempts_1_turns_retrying_off() {
     let emulator = Emulator::start();
     let token = emulator.token(ADMIN);
     emulator.set_faults(json!({"errors": {"status": 503, "next": 1}}));
-    let client = client(&emulator.base, json!({"maxAttempts": 1}));
+    let client = fast_client(&emulator.base, json!({"maxAttempts": 1}));
     let error = failure(client.invoke(&get_policies(&token), &Cancel::new()));
     assert_eq!(emulator.injected().errors, 1);
     let body = error.details().expect("body");
@@ -379,7 +365,7 @@ fn untrusted_certificate_is_final_at_once() {
     harness::capture_logs();
     let emulator = Emulator::start_tls();
     let request = request(json!({"op": "getPolicies", "token": "t", "operationId": 9102}));
-    let error = failure(client(&emulator.base, json!({})).invoke(&request, &Cancel::new()));
+    let error = failure(fast_client(&emulator.base, json!({})).invoke(&request, &Cancel::new()));
     assert_eq!(error.kind(), ErrorKind::Network);
     assert!(
         error.message().contains("certificate"),
@@ -401,7 +387,7 @@ fn never_answers(_path: &str) -> Option<(u16, String)> {
 #[test]
 fn budget_bounds_a_call_to_a_service_that_never_answers() {
     let server = CannedServer::start(never_answers);
-    let client = client(
+    let client = fast_client(
         &server.uri,
         json!({"timeoutSeconds": 30, "retryBudgetSeconds": 1}),
     );
@@ -427,8 +413,9 @@ fn truncated_json_is_an_invalid_response_naming_the_correlation_id() {
     let emulator = Emulator::start();
     let token = emulator.token(ADMIN);
     emulator.set_faults(json!({"malformed": {"next": 1}}));
-    let error =
-        failure(client(&emulator.base, json!({})).invoke(&get_policies(&token), &Cancel::new()));
+    let error = failure(
+        fast_client(&emulator.base, json!({})).invoke(&get_policies(&token), &Cancel::new()),
+    );
     assert_eq!(error.kind(), ErrorKind::InvalidResponse);
     let id = error.correlation_id().expect("a correlation id");
     assert!(
@@ -461,7 +448,7 @@ fn odd_bodies(path: &str) -> Option<(u16, String)> {
 #[test]
 fn unexpected_json_shapes_are_invalid_responses_with_the_correlation_id() {
     let server = CannedServer::start(odd_bodies);
-    let client = client(&server.uri, json!({}));
+    let client = fast_client(&server.uri, json!({}));
     for policy in [
         "Empty",
         "Null",
@@ -488,7 +475,7 @@ fn unexpected_json_shapes_are_invalid_responses_with_the_correlation_id() {
 fn answer_larger_than_32_mib_is_refused_not_read() {
     let server = CannedServer::start(odd_bodies);
     let request = request(json!({"op": "getPolicy", "policyId": "Huge", "token": "t"}));
-    let error = failure(client(&server.uri, json!({})).invoke(&request, &Cancel::new()));
+    let error = failure(fast_client(&server.uri, json!({})).invoke(&request, &Cancel::new()));
     assert_eq!(error.kind(), ErrorKind::InvalidResponse);
     assert!(error.correlation_id().is_some());
     assert!(

@@ -22,6 +22,22 @@ pub const PRODUCT: &str = "CFQ7TTC0N8SS";
 /// The policy of the contract.
 pub const POLICY: &str = "AllowSelfServicePurchase";
 
+/// A client of `base` with backoff configured down to milliseconds (so retrying tests stay
+/// fast), and `extra` settings on top.
+pub fn fast_client(base: &str, extra: serde_json::Value) -> mscommerce_core::client::Client {
+    let mut config = serde_json::json!({
+        "serviceUri": base,
+        "retryBaseDelaySeconds": 0.01,
+        "retryMaxDelaySeconds": 0.05,
+    });
+    if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+        config.extend(extra.clone());
+    }
+    let config =
+        mscommerce_core::config::ClientConfig::from_json(&config.to_string()).expect("config");
+    mscommerce_core::client::Client::new(config).expect("client")
+}
+
 /// A running emulator.
 pub struct Emulator {
     /// `http://127.0.0.1:PORT`.
