@@ -135,11 +135,11 @@ pub fn run(root: &Path) -> Result<(), String> {
 
     // The PowerShell level, where there is a PowerShell.
     let powershell = match powershell::find(root) {
-        None => {
-            println!("{}", powershell::NOT_FOUND);
+        Err(why) => {
+            println!("no PowerShell for the PowerShell-level benchmarks: {why}");
             PowerShellRun::Absent
         }
-        Some(pwsh) => match capture(
+        Ok(pwsh) => match capture(
             pwsh.script(root, "bench/powershell/bench.ps1")
                 .arg("-ModulePath")
                 .arg(module.manifest())

@@ -23,7 +23,9 @@ const USAGE: &str = "usage: cargo xtask <verb>
 
 verbs:
   build    build the core (release), the emulator and the shim; lay out out/MSCommerce/<version>/
-  test     build, then run every test suite (Rust, .NET, interop, PowerShell where installed)
+  test     build, then run every test suite (Rust, interop, .NET, net472, package, PowerShell)
+             [SUITE...]   only these: rust, interop, dotnet, net472, package, powershell
+                          (the secret scan always runs)
   demo     build, start the emulator, show the policy and the products, stop the emulator
   bench    build, run every benchmark (core, emulator, .NET, PowerShell where installed) and
            write docs/benchmarks.md
@@ -38,7 +40,7 @@ fn main() -> ExitCode {
     let verb = std::env::args().nth(1).unwrap_or_default();
     let options: Vec<String> = std::env::args().skip(2).collect();
     let root = workspace_root();
-    if verb != "pack" && !options.is_empty() {
+    if !matches!(verb.as_str(), "pack" | "test") && !options.is_empty() {
         eprintln!("xtask {verb}: unexpected arguments {options:?}\n\n{USAGE}");
         return ExitCode::FAILURE;
     }
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
         "build" => layout::build(&root).map(|module| {
             println!("module laid out in {}", module.dir.display());
         }),
-        "test" => test(&root),
+        "test" => test(&root, &options),
         "demo" => demo(&root),
         "bench" => bench::run(&root),
         "pack" => pack_verb(&root, &options),
@@ -97,7 +99,11 @@ fn workspace_root() -> PathBuf {
 /// Every suite, in order of cost, each with the test run's own token cache and browser, and
 /// all of them printing into one transcript that is scanned for the secrets the emulator issued.
 /// A failing suite does not stop the others; the verb fails if any failed.
-fn test(root: &Path) -> Result<(), String> {
+fn test(root: &Path, only: &[String]) -> Result<(), String> {
+    if let Some(unknown) = only.iter().find(|name| !SUITES.contains(&name.as_str())) {
+        return Err(format!("unknown suite '{unknown}'\n\n{USAGE}"));
+    }
+    let wanted = |suite: &str| only.is_empty() || only.iter().any(|name| name == suite);
     let module = layout::build(root)?;
     let native_dir = module.native_dir();
     let emulator = layout::emulator_binary(root);
@@ -122,92 +128,115 @@ fn test(root: &Path) -> Result<(), String> {
     let mut transcript = Vec::new();
     let mut results: Suites = Vec::new();
 
-    results.push((
-        "rust (core, emulator, xtask)",
-        run_captured(
-            isolated(Step::new("cargo", root).args([
-                "test",
-                "--release",
-                "--workspace",
-                "--exclude",
-                "mscommerce-interop-tests",
-            ])),
-            &mut transcript,
-        ),
-    ));
-    results.push((
-        "interop (.NET hosted from Rust)",
-        run_captured(
-            isolated(
-                Step::new("cargo", root)
-                    .args(["test", "--release", "-p", "mscommerce-interop-tests"])
-                    .env("MSCOMMERCE_MODULE_DIR", &module.dir)
-                    .env("MSCOMMERCE_EMULATOR", &emulator),
-            ),
-            &mut transcript,
-        ),
-    ));
-    results.push((
-        ".NET (shim: loader, metadata, live)",
-        run_captured(
-            isolated(
-                Step::new("dotnet", root)
-                    .args([
-                        "test",
-                        "tests/MSCommerce.Tests/MSCommerce.Tests.csproj",
-                        "-c",
-                        "Release",
-                        "--nologo",
-                    ])
-                    .env("MSCOMMERCE_NATIVE_DIR", &native_dir)
-                    .env("MSCOMMERCE_EMULATOR", &emulator),
-            ),
-            &mut transcript,
-        ),
-    ));
-    match net472::check(root, &mut transcript) {
-        Ok(net472::Outcome::Passed) => {
-            results.push(("net472 compile check (Windows PowerShell 5.1)", Ok(())))
-        }
-        Ok(net472::Outcome::Skipped(why)) => println!("SKIPPED: net472 compile check: {why}"),
-        Err(why) => results.push(("net472 compile check (Windows PowerShell 5.1)", Err(why))),
-    }
-    let package =
-        pack::pack(&module.dir, &root.join("out")).and_then(|nupkg| pack::check(&nupkg, false));
-    match &package {
-        Ok(report) => report.lines().iter().for_each(|line| println!("{line}")),
-        Err(why) => println!("{why}"),
-    }
-    results.push((
-        "package (.nupkg: nuspec, files, stripped libraries)",
-        package.as_ref().map(|_| ()).map_err(Clone::clone),
-    ));
-    match powershell::find(root) {
-        Some(pwsh) => {
-            results.push((
-                "PowerShell (module in a real host)",
-                run_captured(
-                    isolated(
-                        pwsh.script(root, "tests/powershell/Invoke-Tests.ps1")
-                            .arg("-ModulePath")
-                            .arg(module.manifest())
-                            .env("MSCOMMERCE_EMULATOR", &emulator),
-                    ),
-                    &mut transcript,
-                ),
-            ));
-            install_suite(
-                root,
-                &pwsh,
-                &module,
-                &package,
-                &emulator,
-                &isolated,
+    if wanted("rust") {
+        results.push((
+            "rust (core, emulator, xtask)",
+            run_captured(
+                isolated(Step::new("cargo", root).args([
+                    "test",
+                    "--profile",
+                    TEST_PROFILE,
+                    "--workspace",
+                    "--exclude",
+                    "mscommerce-interop-tests",
+                ])),
                 &mut transcript,
-                &mut results,
-            );
+            ),
+        ));
+    }
+    if wanted("interop") {
+        results.push((
+            "interop (.NET hosted from Rust)",
+            run_captured(
+                isolated(
+                    Step::new("cargo", root)
+                        .args([
+                            "test",
+                            "--profile",
+                            TEST_PROFILE,
+                            "-p",
+                            "mscommerce-interop-tests",
+                        ])
+                        .env("MSCOMMERCE_MODULE_DIR", &module.dir)
+                        .env("MSCOMMERCE_EMULATOR", &emulator),
+                ),
+                &mut transcript,
+            ),
+        ));
+    }
+    if wanted("dotnet") {
+        results.push((
+            ".NET (shim: loader, metadata, live)",
+            run_captured(
+                isolated(
+                    Step::new("dotnet", root)
+                        .args([
+                            "test",
+                            "tests/MSCommerce.Tests/MSCommerce.Tests.csproj",
+                            "-c",
+                            "Release",
+                            "--nologo",
+                        ])
+                        .env("MSCOMMERCE_NATIVE_DIR", &native_dir)
+                        .env("MSCOMMERCE_EMULATOR", &emulator),
+                ),
+                &mut transcript,
+            ),
+        ));
+    }
+    if wanted("net472") {
+        match net472::check(root, &mut transcript) {
+            Ok(net472::Outcome::Passed) => {
+                results.push(("net472 compile check (Windows PowerShell 5.1)", Ok(())))
+            }
+            Ok(net472::Outcome::Skipped(why)) => println!("SKIPPED: net472 compile check: {why}"),
+            Err(why) => results.push(("net472 compile check (Windows PowerShell 5.1)", Err(why))),
         }
-        None => println!("{}", powershell::NOT_FOUND),
+    }
+    // The install test of the PowerShell suite installs this package, so it is made for either.
+    let package = (wanted("package") || wanted("powershell")).then(|| {
+        pack::pack(&module.dir, &root.join("out")).and_then(|nupkg| pack::check(&nupkg, false))
+    });
+    match &package {
+        Some(Ok(report)) => report.lines().iter().for_each(|line| println!("{line}")),
+        Some(Err(why)) => println!("{why}"),
+        None => {}
+    }
+    if let (true, Some(package)) = (wanted("package"), &package) {
+        results.push((
+            "package (.nupkg: nuspec, files, stripped libraries)",
+            package.as_ref().map(|_| ()).map_err(Clone::clone),
+        ));
+    }
+    let target = layout::cargo_target(root);
+    let pester_suite = "PowerShell (Pester: tests/powershell, the module in a real host)";
+    match wanted("powershell").then(|| powershell::find(root)) {
+        None => {}
+        Some(Ok(pwsh)) => {
+            let result_file = root.join("out").join("test-results").join("pester.xml");
+            let outcome = powershell::restore_modules(root, &target).and_then(|modules| {
+                let mut step = isolated(powershell::pester(
+                    &pwsh,
+                    root,
+                    &modules,
+                    "tests/powershell",
+                    &result_file,
+                ))
+                .env("MSCOMMERCE_MODULE_DIR", &module.dir)
+                .env("MSCOMMERCE_EMULATOR", &emulator);
+                if let Some(Ok(report)) = &package {
+                    step = step.env("MSCOMMERCE_PACKAGE", &report.path);
+                }
+                run_captured(step, &mut transcript)
+            });
+            println!("Pester results: {}", result_file.display());
+            results.push((pester_suite, outcome));
+        }
+        // Under CI a missing PowerShell fails the run: a skip would let a broken cmdlet land.
+        Some(Err(why)) if std::env::var_os("CI").is_some() => {
+            results.push((pester_suite, Err(why)))
+        }
+        Some(Err(why)) => println!("SKIPPED: {pester_suite}: {why}"),
     }
     results.push((
         "secret scan (no issued secret in any output)",
@@ -238,51 +267,20 @@ fn test(root: &Path) -> Result<(), String> {
     }
 }
 
-type Suites = Vec<(&'static str, Result<(), String>)>;
+/// The suites `cargo xtask test` can be limited to.
+const SUITES: &[&str] = &[
+    "rust",
+    "interop",
+    "dotnet",
+    "net472",
+    "package",
+    "powershell",
+];
 
-/// The package published to a file-system repository and installed with Install-Module and
-/// Install-PSResource (tests/powershell/Install.Tests.ps1); needs Pester 5.
-#[allow(clippy::too_many_arguments)]
-fn install_suite(
-    root: &Path,
-    pwsh: &powershell::PowerShell,
-    module: &layout::Module,
-    package: &Result<pack::Report, String>,
-    emulator: &Path,
-    isolated: &dyn Fn(Step) -> Step,
-    transcript: &mut Vec<u8>,
-    results: &mut Suites,
-) {
-    const SUITE: &str = "PowerShell install from a local gallery (PowerShellGet, PSResourceGet)";
-    if !powershell::has_pester5(pwsh, root) {
-        let why = "Pester 5 is not installed for this PowerShell (Install-Module Pester -MinimumVersion 5.0)";
-        if std::env::var_os("CI").is_some() {
-            results.push((SUITE, Err(why.into())));
-        } else {
-            println!("SKIPPED: {SUITE}: {why}");
-        }
-        return;
-    }
-    let Ok(report) = package else {
-        results.push((
-            SUITE,
-            Err("no package to install: see the package suite".into()),
-        ));
-        return;
-    };
-    results.push((
-        SUITE,
-        run_captured(
-            isolated(
-                powershell::pester(pwsh, root, "tests/powershell/Install.Tests.ps1")
-                    .env("MSCOMMERCE_PACKAGE", &report.path)
-                    .env("MSCOMMERCE_MODULE_DIR", &module.dir)
-                    .env("MSCOMMERCE_EMULATOR", emulator),
-            ),
-            transcript,
-        ),
-    ));
-}
+/// The cargo profile of the Rust test suites (the workspace's Cargo.toml says why).
+const TEST_PROFILE: &str = "release-test";
+
+type Suites = Vec<(&'static str, Result<(), String>)>;
 
 /// `cargo xtask pack [--no-build] [--all-rids]`.
 fn pack_verb(root: &Path, options: &[String]) -> Result<(), String> {
@@ -329,14 +327,14 @@ fn demo(root: &Path) -> Result<(), String> {
     // The demo signs in as the seeded global administrator of the default tenant.
     let token = emulator.token(DEMO_TENANT, DEMO_USER)?;
     match powershell::find(root) {
-        Some(pwsh) => run(pwsh
+        Ok(pwsh) => run(pwsh
             .script(root, "tests/powershell/demo.ps1")
             .arg("-ModulePath")
             .arg(module.manifest())
             .env("MSCOMMERCE_SERVICE_URI", &emulator.service_uri)
             .env("MSCOMMERCE_TOKEN", &token)),
-        None => {
-            println!("{}", powershell::NOT_FOUND);
+        Err(why) => {
+            println!("no PowerShell for the demo: {why}");
             println!("showing the same objects through the module's managed client instead:\n");
             run(Step::new("dotnet", root)
                 .args([
