@@ -166,7 +166,7 @@ fn test(root: &Path, only: &[String]) -> Result<(), String> {
     }
     if wanted("dotnet") {
         results.push((
-            ".NET (shim: loader, metadata, live)",
+            ".NET (shim: loader, envelope, live client)",
             run_captured(
                 isolated(
                     Step::new("dotnet", root)
