@@ -1,4 +1,5 @@
-//! Knobs for testing clients: faults injected into the licensing API (`/v1.0/...`) only.
+//! Knobs for testing clients: faults injected into the licensing API (`/v1.0/...` and
+//! `/v1/...`) only.
 //!
 //! A [`FaultConfig`] (the JSON of `PUT /admin/faults`, or the `serve` flags) holds up to six
 //! knobs, each optionally limited to one method (`"method": "GET"` or `"PUT"`):
@@ -21,13 +22,15 @@
 //!
 //! `failItems` is persistent (it never counts down, until the configuration is replaced or
 //! cleared): it matches the item routes `/v1.0/policies/{policyId}/products/{productId}` and
-//! `/v1.0/policies/{policyId}/offerTypes/{offerType}` whose last segment, percent-decoded, is one
-//! of `ids` ignoring case (the path as sent: an old product id does not match its replacement).
+//! `/v1.0/policies/{policyId}/offerTypes/{offerType}` (and the same under `/v1`) whose last
+//! segment, percent-decoded, is one of `ids` ignoring case (the path as sent: an old product id
+//! does not match its replacement).
 //! Its status is one of [`FAIL_ITEM_STATUSES`] (default 409), with the service's error body and a
 //! reason naming the item (`Product CFQ7TTC0BULK0007 cannot be changed (injected fault)`).
 //!
-//! [`RequestCounts`] counts every licensing request by method and path (`GET /admin/requests`),
-//! so a test can check how often a client tried each item.
+//! [`RequestCounts`] counts every licensing request by method and path as sent
+//! (`GET /admin/requests`; `/v1/...` and `/v1.0/...` are separate keys), so a test can check how
+//! often a client tried each item, and by which prefix.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -424,10 +427,11 @@ pub struct TargetItem {
 
 impl TargetItem {
     /// The item of `/v1.0/policies/{policyId}/products/{productId}` or
-    /// `/v1.0/policies/{policyId}/offerTypes/{offerType}` (with or without the `/v1.0` prefix);
-    /// `None` for any other path.
+    /// `/v1.0/policies/{policyId}/offerTypes/{offerType}` (under either prefix of
+    /// [`PREFIXES`](crate::routes::licensing::PREFIXES), or without one); `None` for any other
+    /// path.
     pub fn from_path(path: &str) -> Option<Self> {
-        let rest = path.strip_prefix("/v1.0").unwrap_or(path);
+        let rest = crate::routes::licensing::route_path(path).unwrap_or(path);
         let mut segments = rest.strip_prefix('/')?.split('/');
         let (Some("policies"), Some(policy), Some(kind), Some(id), None) = (
             segments.next(),
@@ -1021,7 +1025,17 @@ mod tests {
             item("/policies/P/offerTypes/SaaS").map(|item| item.kind),
             Some(ItemKind::OfferType)
         );
+        assert_eq!(
+            item("/v1/policies/P/offerTypes/SaaS"),
+            Some(TargetItem {
+                kind: ItemKind::OfferType,
+                id: "SaaS".to_owned()
+            })
+        );
         for path in [
+            "/v1/policies/P",
+            "/v10/policies/P/products/X",
+            "/v2/policies/P/products/X",
             "/v1.0/policies",
             "/v1.0/policies/P",
             "/v1.0/policies/P/products",

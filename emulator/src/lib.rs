@@ -1,5 +1,6 @@
 //! A local emulator of the licensing service behind Microsoft's MSCommerce PowerShell module
-//! (`https://licensing.m365.microsoft.com/v1.0`), for dry runs and tests.
+//! (`https://licensing.m365.microsoft.com/v1.0`, also answered under `/v1`), for dry runs and
+//! tests.
 //!
 //! [`router`] builds the whole HTTP API over an [`AppState`], so tests can drive it in-process;
 //! [`serve`] runs it on a listener until a shutdown future completes. State lives in a SQLite
@@ -152,12 +153,13 @@ pub fn base_uri_with_scheme(addr: SocketAddr, scheme: &str) -> String {
     format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
 }
 
-/// Builds the emulator's HTTP API: the licensing API under `/v1.0`, the sign-in authority
-/// (`/{tenant}/oauth2/v2.0/...`, `/devicelogin`, discovery), the admin area (`/admin`) and the
-/// licensing API's OpenAPI document (`/openapi.json`).
+/// Builds the emulator's HTTP API: the licensing API under `/v1.0` and `/v1` (the same routes,
+/// see [`routes::licensing::PREFIXES`]), the sign-in authority (`/{tenant}/oauth2/v2.0/...`,
+/// `/devicelogin`, discovery), the admin area (`/admin`) and the licensing API's OpenAPI
+/// document (`/openapi.json`).
 ///
 /// Every response carries the request's `x-ms-correlation-id` (a new one when the request has
-/// none); every `/v1.0` request needs a valid bearer token, after the injected faults
+/// none); every licensing request needs a valid bearer token, after the injected faults
 /// ([`faults::inject`]); unknown routes answer a JSON 404. Serve it as [`serve`] does (with
 /// connection info; a dropped-connection fault needs [`server::ConnectionControl`]): the admin
 /// area answers loopback clients only.
@@ -173,8 +175,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             faults::inject,
         ));
-    Router::new()
-        .nest("/v1.0", v1)
+    // The same router (layers included) under each prefix, so `/v1` and `/v1.0` cannot drift
+    // apart in auth, faults or request counts.
+    let licensed = routes::licensing::PREFIXES
+        .iter()
+        .fold(Router::new(), |app, prefix| app.nest(prefix, v1.clone()));
+    licensed
         .nest("/admin", routes::admin::router())
         .route("/openapi.json", get(routes::openapi::document))
         .merge(routes::authority::router())

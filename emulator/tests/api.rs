@@ -128,6 +128,7 @@ async fn products_are_listed_by_name_with_current_ids() {
             "policyValue": "Enabled",
             "productName": "Clipchamp Premium",
             "productId": "CFQ7TTC0N8SS",
+            "scope": "product",
         })
     );
     let names: Vec<&str> = items
@@ -140,6 +141,11 @@ async fn products_are_listed_by_name_with_current_ids() {
     assert!(names.contains(&"Planner Plan 1"));
     assert!(names.iter().all(|name| !name.ends_with('*')));
     assert!(items.iter().all(|item| item["policyValue"] == "Enabled"));
+    // Microsoft's module shows an item as a product only when its scope says so.
+    for item in items {
+        assert_eq!(item["scope"], "product", "{item}");
+        assert!(item.get("scopeId").is_none(), "{item}");
+    }
 
     for scope in ["product", "PRODUCT"] {
         let (status, same) = server
@@ -164,6 +170,10 @@ async fn offer_types_are_listed_with_scope_fields() {
             .map(|item| item["scopeId"].as_str().unwrap())
             .collect();
         assert_eq!(ids, ["DYNAMICSBC", "DYNAMICSCE", "POWERBIVISUALS", "SaaS"]);
+        for item in items {
+            assert_eq!(item["scope"], "OfferType", "{item}");
+            assert!(item.get("productId").is_none(), "{item}");
+        }
         assert_eq!(
             items[3],
             json!({
@@ -205,6 +215,7 @@ async fn one_product_is_returned_by_its_id_in_any_case() {
                 "policyValue": "Enabled",
                 "productName": "Power Automate per user",
                 "productId": "CFQ7TTC0LH3L",
+                "scope": "product",
             })
         );
     }
@@ -220,6 +231,7 @@ async fn old_product_id_resolves_to_replacement() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["productId"], "CFQ7TTC0HDB1");
     assert_eq!(body["productName"], "Planner Plan 1");
+    assert_eq!(body["scope"], "product");
 }
 
 #[tokio::test]

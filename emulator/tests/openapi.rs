@@ -4,9 +4,9 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use mscommerce_emulator::routes::licensing::ROUTES;
+use mscommerce_emulator::routes::licensing::{PREFIXES, ROUTES};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::TestServer;
 
 /// The document in the repository.
@@ -74,16 +74,65 @@ fn every_licensing_route_is_documented_and_nothing_else() {
     let document: Value = serde_json::from_str(&file()).unwrap();
     let routes: BTreeSet<(String, String)> = ROUTES
         .iter()
-        .map(|(method, path)| (method.to_string(), shape(&format!("/v1.0{path}"))))
+        .map(|(method, path)| (method.to_string(), shape(path)))
         .collect();
     assert_eq!(routes, documented(&document));
+}
+
+/// The prefixes the document's server offers, as paths (`/v1.0`, `/v1`).
+fn documented_prefixes(document: &Value) -> Vec<String> {
+    let server = &document["servers"][0];
+    assert!(
+        server["url"].as_str().unwrap().ends_with("/{version}"),
+        "{server}"
+    );
+    let version = &server["variables"]["version"];
+    assert_eq!(version["default"], "v1.0");
+    version["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|prefix| format!("/{}", prefix.as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn the_server_offers_exactly_the_served_prefixes() {
+    let document: Value = serde_json::from_str(&file()).unwrap();
+    assert_eq!(documented_prefixes(&document), PREFIXES);
+}
+
+#[test]
+fn every_item_schema_requires_its_scope() {
+    let document: Value = serde_json::from_str(&file()).unwrap();
+    let schemas = &document["components"]["schemas"];
+    for (name, scope) in [("ProductItem", "product"), ("OfferTypeItem", "OfferType")] {
+        let schema = &schemas[name];
+        assert!(
+            schema["required"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("scope")),
+            "{name}"
+        );
+        assert_eq!(
+            schema["properties"]["scope"]["enum"],
+            json!([scope]),
+            "{name}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn router_serves_exactly_the_documented_methods() {
     let server = TestServer::start().await;
     let document: Value = serde_json::from_str(&file()).unwrap();
-    for (path, item) in document["paths"].as_object().unwrap() {
+    let paths = document["paths"].as_object().unwrap();
+    for (path, item) in documented_prefixes(&document).iter().flat_map(|prefix| {
+        paths
+            .iter()
+            .map(move |(path, item)| (format!("{prefix}{path}"), item))
+    }) {
         let concrete = path
             .replace("{policyId}", "AllowSelfServicePurchase")
             .replace("{productId}", "CFQ7TTC0LH3L")

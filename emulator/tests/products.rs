@@ -72,7 +72,8 @@ async fn a_thousand_generated_products_are_added_once_and_listed() {
     assert_eq!(
         *bulk[6],
         json!({"policyId": POLICY, "policyValue": "Disabled",
-               "productName": "Bulk product 0007", "productId": "CFQ7TTC0BULK0007"})
+               "productName": "Bulk product 0007", "productId": "CFQ7TTC0BULK0007",
+               "scope": "product"})
     );
     assert!(took < Duration::from_secs(2), "listing took {took:?}");
     println!("listing 1,017 products took {took:?}");

@@ -32,6 +32,7 @@ async fn product_value_is_set_and_answered_like_a_read() {
             "policyValue": "Disabled",
             "productName": "Power Automate per user",
             "productId": "CFQ7TTC0LH3L",
+            "scope": "product",
         })
     );
     let (_, read) = server.get_json(&product("CFQ7TTC0LH3L")).await;

@@ -1,4 +1,5 @@
-//! The licensing API under `/v1.0`: policies and their values for products and offer types.
+//! The licensing API under `/v1.0` (and, identically, `/v1`, see [`PREFIXES`]): policies and
+//! their values for products and offer types.
 //!
 //! | method and path | answer |
 //! |---|---|
@@ -12,7 +13,10 @@
 //! | `PUT /policies/{policyId}/offerTypes/{offerType}` `{"policyValue": "..."}` | `offer type item` |
 //!
 //! Ids are matched ignoring case; an old product id serves (and sets) the product that replaced
-//! it. Values are matched ignoring case too and answered as the service spells them.
+//! it. Values are matched ignoring case too and answered as the service spells them. Every item
+//! carries its `scope`: `product` for a product (with `productId`/`productName`), `OfferType` for
+//! an offer type (with `scopeId`/`scopeValue`); clients such as Microsoft's own module tell the
+//! two apart by it.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -37,8 +41,22 @@ const PRODUCTS: &str = "/policies/{policy_id}/products";
 const PRODUCT: &str = "/policies/{policy_id}/products/{product_id}";
 const OFFER_TYPE: &str = "/policies/{policy_id}/offerTypes/{offer_type}";
 
-/// Every route of this area as (method, path relative to `/v1.0`, in axum's syntax): what
-/// [`router`] serves and `openapi.json` documents.
+/// The prefixes the licensing API is served under, each the same [`router`]: `/v1.0`, what
+/// Microsoft's module calls, and `/v1`, which the real service answers too (Microsoft365DSC
+/// calls it).
+pub const PREFIXES: [&str; 2] = ["/v1.0", "/v1"];
+
+/// The path below its prefix (`/policies/...`, or empty for the prefix alone) of a licensing API
+/// path (under one of [`PREFIXES`]); `None` for any other path.
+pub fn route_path(path: &str) -> Option<&str> {
+    PREFIXES.iter().find_map(|prefix| {
+        let rest = path.strip_prefix(prefix)?;
+        (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+    })
+}
+
+/// Every route of this area as (method, path relative to a prefix of [`PREFIXES`], in axum's
+/// syntax): what [`router`] serves and `openapi.json` documents.
 pub const ROUTES: [(&str, &str); 7] = [
     ("GET", POLICIES),
     ("GET", POLICY),
@@ -49,7 +67,7 @@ pub const ROUTES: [(&str, &str); 7] = [
     ("PUT", OFFER_TYPE),
 ];
 
-/// The routes of this area, relative to `/v1.0`.
+/// The routes of this area, relative to a prefix (see [`PREFIXES`]).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(POLICIES, get(list_policies))
@@ -95,6 +113,8 @@ struct ProductItem {
     policy_value: &'static str,
     product_name: String,
     product_id: String,
+    // Microsoft's module prints an item as a product only when this is `product`.
+    scope: &'static str,
 }
 
 impl From<ProductPolicy> for ProductItem {
@@ -104,6 +124,7 @@ impl From<ProductPolicy> for ProductItem {
             policy_value: item.policy_value.as_str(),
             product_name: item.product_name,
             product_id: item.product_id,
+            scope: Scope::PRODUCT,
         }
     }
 }
@@ -413,6 +434,23 @@ mod tests {
         assert!(value_of("text/plain", r#"{"policyValue":"Enabled"}"#)
             .unwrap_err()
             .contains("Content-Type"));
+    }
+
+    #[test]
+    fn route_path_strips_either_prefix_as_a_whole_segment() {
+        assert_eq!(route_path("/v1.0/policies"), Some("/policies"));
+        assert_eq!(route_path("/v1/policies/P"), Some("/policies/P"));
+        assert_eq!(route_path("/v1"), Some(""));
+        assert_eq!(route_path("/v1.0"), Some(""));
+        for path in [
+            "/v10/policies",
+            "/v1.01/policies",
+            "/v2/policies",
+            "/policies",
+            "/",
+        ] {
+            assert_eq!(route_path(path), None, "{path}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - `DELETE /admin/faults`: turns every knob off; answers the new status.
 //! - `GET /admin/requests`: the [`RequestCountsBody`], `{"total","untracked","requests":
 //!   {"PUT /v1.0/policies/P/products/X": n, ...}}`: every licensing request since the start or
-//!   the last `DELETE`, by method and path (as sent, without the query), faulted ones included.
+//!   the last `DELETE`, by method and path (as sent, without the query: a `/v1/...` request
+//!   counts under its own key), faulted ones included.
 //! - `DELETE /admin/requests`: forgets the counts; answers the (empty) counts.
 //! - `GET /admin/settings`: `{"tokenLifetimeSeconds","deviceCodeIntervalSeconds",
 //!   "deviceCodeLifetimeSeconds"}`.

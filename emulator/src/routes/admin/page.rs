@@ -17,6 +17,7 @@ use crate::model::{
     AuditEntry, ItemKind, OfferTypePolicy, Policy, PolicyValue, ProductPolicy, Tenant,
 };
 use crate::routes::html::{escape, Page};
+use crate::routes::licensing::PREFIXES;
 use crate::routes::ApiQuery;
 use crate::AppState;
 
@@ -92,14 +93,27 @@ pub async fn page(
         body,
         "<section id=\"knobs\"><h2>Emulator</h2><p>Token lifetime: {lifetime} s. \
          Injected faults: <code id=\"faults\">{faults}</code></p>\n\
+         <p class=\"hint\" id=\"licensing-api\">Licensing API: {prefixes}, the same routes; \
+         a product item has <code>\"scope\": \"product\"</code>, an offer type \
+         <code>\"scope\": \"OfferType\"</code>.</p>\n\
          <p class=\"hint\">JSON: <code>/admin/tenants/{id}/audit</code>, \
          <code>/admin/faults</code>, <code>/admin/settings</code>, \
          <code>/openapi.json</code>.</p></section>",
         lifetime = state.settings().token_lifetime_s,
         faults = escape(&faults),
+        prefixes = licensing_prefixes(state.base_uri()),
         id = escape(tenant.id.as_str()),
     );
     Ok(document(StatusCode::OK, &tenant.name, &body))
+}
+
+/// Where the licensing API answers, as HTML: `<code>BASE/v1.0/</code> and <code>BASE/v1/</code>`.
+fn licensing_prefixes(base_uri: &str) -> String {
+    PREFIXES
+        .iter()
+        .map(|prefix| format!("<code>{}{prefix}/</code>", escape(base_uri)))
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// The knobs that are on, as compact JSON (`none` when all are off).
