@@ -12,11 +12,13 @@
         $env:MSCOMMERCE_PACKAGE    the .nupkg that `cargo xtask pack` wrote
         $env:MSCOMMERCE_EMULATOR   the emulator binary
 
-    Every installer and script runs in a child PowerShell of the same edition, with its own module
-    path (the parent's PSModulePath is not passed on, nor MSCOMMERCE_NATIVE_DIR, so the library
-    that loads is the packaged one) and its own token cache. On Linux and macOS the child's HOME and
-    XDG folders are a new folder: the CurrentUser module path, the registered repositories and the
-    installers' caches all start empty and nothing of the user's is touched. Windows keeps the
+    Every installer and script runs in a child PowerShell of the same edition (under `dotnet pwsh`,
+    the same dotnet running the tool's pwsh.dll), with its own module path (the parent's
+    PSModulePath is not passed on, nor MSCOMMERCE_NATIVE_DIR, so the library that loads is the
+    packaged one) and its own token cache, in the sandbox folder as its working directory. On Linux
+    and macOS the child's HOME and XDG folders are a new folder for each installer (the example
+    script runs in its installer's): the CurrentUser module path, the registered repositories and
+    the installers' caches all start empty and nothing of the user's is touched. Windows keeps the
     CurrentUser module path in Documents, which no environment variable moves: there the test
     installs into the real CurrentUser scope, removes what it installed afterwards, and does not run
     where an MSCommerce is already installed (a skip, or a failure under CI).
@@ -77,38 +79,61 @@ Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId $pr
         MSCOMMERCE_TOKEN_CACHE_DIR  = Join-Path $sandbox 'token-cache'
         POWERSHELL_TELEMETRY_OPTOUT = '1'
         POWERSHELL_UPDATECHECK      = 'Off'
-    }
-    if ($isolated) {
-        $userHome = Join-Path $sandbox 'home'
-        $childEnvironment.HOME = $userHome
-        $childEnvironment.XDG_DATA_HOME = Join-Path $userHome '.local/share'
-        $childEnvironment.XDG_CONFIG_HOME = Join-Path $userHome '.config'
-        $childEnvironment.XDG_CACHE_HOME = Join-Path $userHome '.cache'
+        # Plain text: what a child prints goes into failure messages and the NUnit XML report,
+        # which cannot hold the escape character of ANSI colours.
+        NO_COLOR                    = '1'
     }
 
-    # This PowerShell again: Windows PowerShell, pwsh, or the PowerShell .NET tool (dotnet pwsh),
-    # whose $PSHOME has pwsh.dll and no executable.
+    # Linux and macOS: a new HOME and XDG folders for the child runs named $Name, so each
+    # installer starts from an empty CurrentUser module path and repository list. The folders are
+    # made here: .NET gives an empty path for a special folder that does not exist, and the
+    # installers would then write their settings relative to the working directory.
+    function Get-ChildHome([string] $Name) {
+        $folder = Join-Path $sandbox "home-$Name"
+        $variables = @{
+            HOME            = $folder
+            XDG_DATA_HOME   = Join-Path $folder '.local/share'
+            XDG_CONFIG_HOME = Join-Path $folder '.config'
+            XDG_CACHE_HOME  = Join-Path $folder '.cache'
+        }
+        foreach ($path in $variables.Values) { $null = New-Item -ItemType Directory -Path $path -Force }
+        [pscustomobject]@{ Path = $folder; Environment = $variables }
+    }
+
+    # This PowerShell again, of the same edition and version: Windows PowerShell; pwsh; or, for
+    # the PowerShell .NET tool (`dotnet pwsh`, where this process is dotnet), the same dotnet with
+    # the tool's pwsh.dll (the tool's own pwsh launcher may not find the runtime, nor be executable).
     function Get-ChildPowerShell {
         if ($PSVersionTable.PSEdition -eq 'Desktop') { return , @(Join-Path $PSHOME 'powershell.exe') }
+        $process = [Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+        $library = Join-Path $PSHOME 'pwsh.dll'
+        if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet' -and (Test-Path -LiteralPath $library -PathType Leaf)) {
+            return , @($process, $library)
+        }
         foreach ($name in 'pwsh.exe', 'pwsh') {
             $path = Join-Path $PSHOME $name
             if (Test-Path -LiteralPath $path -PathType Leaf) { return , @($path) }
         }
-        , @('dotnet', (Join-Path $PSHOME 'pwsh.dll'))
+        throw "No PowerShell to start found in '$PSHOME' (this process is '$process')."
     }
 
-    # Runs $Script in a child PowerShell and returns the JSON object it printed last; throws with
-    # everything it printed when it fails.
+    # Runs $Script in a child PowerShell, in the sandbox as its working directory, and returns the
+    # JSON object it printed last; throws with everything it printed when it fails.
     function Invoke-Child {
         param(
             [Parameter(Mandatory)] [string] $Name,
             [Parameter(Mandatory)] [string] $Script,
             [string[]] $Arguments = @(),
-            [hashtable] $Environment = @{}
+            [hashtable] $Environment = @{},
+            # Linux and macOS: the child's HOME (Get-ChildHome).
+            $ChildHome
         )
         $file = Join-Path $sandbox "$Name.ps1"
         Set-Content -LiteralPath $file -Value $Script -Encoding UTF8
         $variables = @{} + $childEnvironment
+        if ($isolated -and $ChildHome) {
+            foreach ($key in $ChildHome.Environment.Keys) { $variables[$key] = $ChildHome.Environment[$key] }
+        }
         foreach ($key in $Environment.Keys) { $variables[$key] = $Environment[$key] }
         $saved = @{}
         foreach ($key in $variables.Keys) {
@@ -119,13 +144,15 @@ Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId $pr
         $prefix = @($command | Select-Object -Skip 1)
         $options = @('-NoLogo', '-NoProfile', '-NonInteractive')
         if ($onWindows) { $options += '-ExecutionPolicy', 'Bypass' }
+        Push-Location -LiteralPath $sandbox
         try {
             # Native stderr must not stop this function; the exit code decides.
             $ErrorActionPreference = 'Continue'
-            $lines = @(& $command[0] @prefix @options -File $file @Arguments 2>&1 | ForEach-Object { "$_" })
+            $lines = @(& $command[0] @prefix @options -File $file @Arguments 2>&1 | ForEach-Object { "$_" -replace '\x1b\[[0-9;?]*[ -/]*[@-~]', '' })
             $code = $LASTEXITCODE
         }
         finally {
+            Pop-Location
             foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
         }
         $text = $lines -join [Environment]::NewLine
@@ -243,7 +270,7 @@ AfterAll {
 
 Describe 'The MSCommerce gallery package' {
     It 'has a manifest that Test-ModuleManifest accepts: the original GUID, a newer version, both editions' {
-        $module = Invoke-Child -Name 'manifest' -Script $manifestScript -Arguments $manifestPath
+        $module = Invoke-Child -Name 'manifest' -Script $manifestScript -Arguments $manifestPath -ChildHome (Get-ChildHome 'manifest')
         $module.Guid | Should -Be '0141756d-17fc-4ea8-9169-d034b210847e'
         [version] $module.Version | Should -BeGreaterThan ([version] '3.0.1')
         $module.Version | Should -Be $version
@@ -253,7 +280,7 @@ Describe 'The MSCommerce gallery package' {
     }
 
     It 'publishes to a file-system repository' {
-        $published = Invoke-Child -Name 'publish' -Script $publishScript -Arguments $gallery, $package
+        $published = Invoke-Child -Name 'publish' -Script $publishScript -Arguments $gallery, $package -ChildHome (Get-ChildHome 'publish')
         Write-Host "published: $($published.How)"
         @($published.Files) | Should -Contain "MSCommerce.$version.nupkg"
     }
@@ -271,7 +298,9 @@ Describe 'The MSCommerce gallery package' {
             $token = New-TestToken -Emulator $emulator
             Get-ServiceValue $emulator.ServiceUri $token | Should -Be 'Enabled'
 
-            $install = Invoke-Child -Name "install-$Installer" -Script $installScript -Arguments $Installer, $gallery
+            # Each installer has a HOME of its own: the other's install is not in its module path.
+            $userHome = Get-ChildHome $Installer
+            $install = Invoke-Child -Name "install-$Installer" -Script $installScript -Arguments $Installer, $gallery -ChildHome $userHome
             if ($install.Missing) {
                 Skip-OrFail "$($install.Missing) is not installed for this PowerShell"
                 return
@@ -285,10 +314,10 @@ Describe 'The MSCommerce gallery package' {
             $new = @($install.Installed)
             $new.Count | Should -Be 1 -Because 'the installer installed one MSCommerce'
             $new[0].Version | Should -Be $version
-            if ($isolated) { $new[0].ModuleBase | Should -BeLike "$userHome*" }
+            if ($isolated) { $new[0].ModuleBase | Should -BeLike "$($userHome.Path)*" }
             Get-ModuleFile $new[0].ModuleBase | Should -Be $packagedFiles -Because 'the install holds the packaged files, no more, no less'
 
-            $run = Invoke-Child -Name "example-$Installer" -Script $exampleScript -Arguments $example, $productId -Environment @{
+            $run = Invoke-Child -Name "example-$Installer" -Script $exampleScript -Arguments $example, $productId -ChildHome $userHome -Environment @{
                 MSCOMMERCE_SERVICE_URI = $emulator.ServiceUri
                 MSCOMMERCE_TEST_TOKEN  = $token
             }
