@@ -2,6 +2,7 @@
 // DataContractJsonSerializer: it ships with netstandard2.0 and .NET Framework, so the module never
 // brings a JSON library that could clash with the one PowerShell itself loads.
 
+using System.Collections.Generic;
 using System.Runtime.Serialization;
 
 namespace MSCommerce.Interop
@@ -24,6 +25,14 @@ namespace MSCommerce.Interop
 
         [DataMember(Name = "userAgent", Order = 4, EmitDefaultValue = false)]
         public string? UserAgent { get; set; }
+
+        /// <summary>The environment variables the core uses, as the session has them now (<see cref="SessionVariables"/>).</summary>
+        [DataMember(Name = "variables", Order = 5, EmitDefaultValue = false)]
+        public Dictionary<string, string>? Variables { get; set; }
+
+        /// <summary><c>Desktop</c> or <c>Core</c> (<see cref="HostEdition"/>).</summary>
+        [DataMember(Name = "edition", Order = 6, EmitDefaultValue = false)]
+        public string? Edition { get; set; }
     }
 
     /// <summary>The data of <c>connect</c> and <c>getConnection</c>: never a token.</summary>

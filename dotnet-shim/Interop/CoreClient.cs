@@ -72,6 +72,8 @@ namespace MSCommerce.Interop
                 AuthorityUri = NullIfEmpty(options.AuthorityUri),
                 AccessToken = NullIfEmpty(options.AccessToken),
                 UserAgent = UserAgent,
+                Variables = SessionVariables.Capture(),
+                Edition = NullIfEmpty(options.Edition) ?? HostEdition.Current,
             });
 
             var handle = new ClientHandle(api);
@@ -328,6 +330,8 @@ namespace MSCommerce.Interop
             try
             {
                 request.OperationId = channel.OperationId;
+                // Read now, not when the client was made: `$env:` set since then counts.
+                request.Variables = SessionVariables.Capture();
                 CheckStatus(api.CancelNew(out cancel), "mc_cancel_new");
                 handle.DangerousAddRef(ref addedRef);
 

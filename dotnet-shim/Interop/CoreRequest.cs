@@ -112,6 +112,13 @@ namespace MSCommerce.Interop
         [DataMember(Name = "word", Order = 26, EmitDefaultValue = false)]
         public string? Word { get; private set; }
 
+        /// <summary>
+        /// Set by <see cref="CoreClient"/> just before the request is sent: the environment
+        /// variables the core uses, as the session has them at the time of the call.
+        /// </summary>
+        [DataMember(Name = "variables", Order = 27, EmitDefaultValue = false)]
+        public Dictionary<string, string>? Variables { get; set; }
+
         internal static CoreRequest Connect(SignInOptions options) =>
             new CoreRequest(ConnectOp, null)
             {

@@ -13,6 +13,8 @@ namespace MSCommerce.Interop
     /// JSON through DataContractJsonSerializer, one cached serializer per type. Reading goes
     /// through the serializer's JSON-as-XML view so callers can check a value's JSON type first:
     /// the serializer itself reads an object where an array is expected as an empty array.
+    /// Dictionaries are JSON objects (<c>{"NAME":"value"}</c>), not the serializer's default
+    /// array of key-value pairs.
     /// </summary>
     internal static class Json
     {
@@ -59,6 +61,6 @@ namespace MSCommerce.Interop
         }
 
         private static DataContractJsonSerializer SerializerFor(Type type) =>
-            Serializers.GetOrAdd(type, t => new DataContractJsonSerializer(t));
+            Serializers.GetOrAdd(type, t => new DataContractJsonSerializer(t, new DataContractJsonSerializerSettings { UseSimpleDictionaryFormat = true }));
     }
 }

@@ -56,5 +56,11 @@ namespace MSCommerce.Interop
 
         /// <summary>A token obtained elsewhere, used for every call.</summary>
         public string? AccessToken { get; set; }
+
+        /// <summary>
+        /// The PowerShell edition whose web cmdlets' wording HTTP failures take, <c>Desktop</c> or
+        /// <c>Core</c>; null for the edition the module runs in.
+        /// </summary>
+        public string? Edition { get; set; }
     }
 }

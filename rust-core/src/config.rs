@@ -1,5 +1,6 @@
 //! A client's configuration: where the service is, how to reach it, and how long and how often
-//! to try (see `docs/abi.md` and `docs/reliability.md`).
+//! to try (see `docs/abi.md` and `docs/reliability.md`), with the caller's environment variables
+//! and PowerShell edition (see [`crate::settings`]).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -8,11 +9,13 @@ use serde::Deserialize;
 use url::{Host, Url};
 
 use crate::auth::Secret;
+use crate::environment::{Choices, Endpoints};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::retry::{
     RetryPolicy, DEFAULT_BASE_DELAY_SECONDS, DEFAULT_BUDGET_SECONDS, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_DELAY_SECONDS,
 };
+use crate::settings::{redact_credentials, Edition, Variables};
 
 /// The public licensing service.
 pub const DEFAULT_SERVICE_URI: &str = "https://licensing.m365.microsoft.com";
@@ -20,12 +23,17 @@ pub const DEFAULT_SERVICE_URI: &str = "https://licensing.m365.microsoft.com";
 /// A validated client configuration.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// The service's base URI, without a trailing slash.
-    pub service_uri: Url,
-    /// The sign-in authority, without a trailing slash.
-    pub authority_uri: Url,
-    /// The name of the cloud the endpoints belong to, or `Custom`.
-    pub environment: String,
+    /// What the caller chose of the endpoints; a client that holds no connection resolves its
+    /// endpoints from these again when the variables change.
+    pub choices: Choices,
+    /// The endpoints the choices and [`ClientConfig::variables`] gave when the configuration
+    /// was read.
+    pub endpoints: Endpoints,
+    /// The environment variables as the caller saw them (`variables`); a request that carries
+    /// its own replaces them.
+    pub variables: Variables,
+    /// The PowerShell edition of the caller (`edition`), for the wording of HTTP failures.
+    pub edition: Edition,
     /// A bearer token obtained elsewhere, if the connection has one.
     pub access_token: Option<Secret>,
     /// The `User-Agent` header.
@@ -55,6 +63,8 @@ struct RawConfig {
     retry_budget_seconds: Option<f64>,
     retry_base_delay_seconds: Option<f64>,
     retry_max_delay_seconds: Option<f64>,
+    variables: Option<Variables>,
+    edition: Option<String>,
 }
 
 impl ClientConfig {
@@ -66,16 +76,25 @@ impl ClientConfig {
                 format!("The client configuration is not valid JSON of the expected shape: {e}"),
             )
         })?;
-        let endpoints = crate::environment::Endpoints::resolve(
-            raw.environment.as_deref(),
-            raw.service_uri.as_deref(),
-            raw.authority_uri.as_deref(),
-        )?;
+        let choices = Choices {
+            environment: raw.environment.clone(),
+            service_uri: raw.service_uri.clone(),
+            authority_uri: raw.authority_uri.clone(),
+        };
+        let variables = raw.variables.clone().unwrap_or_default();
+        let endpoints = choices.resolve(&variables)?;
+        let edition = raw
+            .edition
+            .as_deref()
+            .map(Edition::parse)
+            .transpose()?
+            .unwrap_or_default();
         let retry = retry_policy(&raw)?;
         Ok(ClientConfig {
-            service_uri: endpoints.service_uri,
-            authority_uri: endpoints.authority_uri,
-            environment: endpoints.environment,
+            choices,
+            endpoints,
+            variables,
+            edition,
             access_token: raw.access_token.and_then(Secret::new),
             user_agent: raw
                 .user_agent
@@ -159,12 +178,14 @@ pub fn parse_service_uri(text: &str) -> Result<Url> {
 /// Validates the URI of a service or authority (`what` names it in errors), as
 /// [`parse_service_uri`] describes.
 pub fn parse_endpoint_uri(text: &str, what: &str) -> Result<Url> {
+    // The URI may come from a variable and hold credentials: they are never repeated.
+    let shown = redact_credentials(text);
     let invalid = |why: &str| {
         Error::new(
             ErrorKind::InvalidArgument,
-            format!("The {what} '{text}' is not valid: {why}"),
+            format!("The {what} '{shown}' is not valid: {why}"),
         )
-        .with_target(Some(text))
+        .with_target(Some(&shown))
     };
     let mut url = Url::parse(text.trim()).map_err(|e| invalid(&e.to_string()))?;
     if url.query().is_some() || url.fragment().is_some() {
@@ -251,10 +272,40 @@ mod tests {
     fn config_defaults_to_the_public_service() {
         let config = ClientConfig::from_json("{}").unwrap();
         assert_eq!(
-            config.service_uri.host_str(),
+            config.endpoints.service_uri.host_str(),
             Some("licensing.m365.microsoft.com")
         );
         assert!(config.access_token.is_none());
+        assert_eq!(config.edition, Edition::Desktop);
+        assert!(config.variables.is_empty());
+    }
+
+    #[test]
+    fn config_variables_choose_the_service_and_edition_the_wording() {
+        let config = ClientConfig::from_json(
+            r#"{"edition":"Core","variables":{"MSCOMMERCE_SERVICE_URI":"http://127.0.0.1:5000",
+                "MSCOMMERCE_AUTHORITY_URI":"http://127.0.0.1:5001"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.endpoints.service_uri.as_str(),
+            "http://127.0.0.1:5000/"
+        );
+        assert_eq!(
+            config.endpoints.authority_uri.as_str(),
+            "http://127.0.0.1:5001/"
+        );
+        assert_eq!(config.edition, Edition::Core);
+        let err = ClientConfig::from_json(r#"{"edition":"Preview"}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn a_refused_uri_never_repeats_its_credentials() {
+        let err = parse_service_uri("https://admin:hunter2@licensing.example").unwrap_err();
+        assert!(!err.message().contains("hunter2"), "{}", err.message());
+        assert!(!err.target().unwrap_or_default().contains("hunter2"));
+        assert!(err.message().contains("https://***@licensing.example"));
     }
 
     #[test]

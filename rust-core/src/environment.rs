@@ -3,13 +3,15 @@
 //!
 //! Precedence, for each endpoint: the explicit URI; else the named environment's endpoint when
 //! an environment is named; else the environment variable (`MSCOMMERCE_SERVICE_URI`,
-//! `MSCOMMERCE_AUTHORITY_URI`); else the public cloud's. So the local emulator is one more
-//! environment, chosen by two variables, and `-Environment Public` always means the real service.
+//! `MSCOMMERCE_AUTHORITY_URI`, as the shim passed it: see [`crate::settings`]); else the public
+//! cloud's. So the local emulator is one more environment, chosen by two variables, and
+//! `-Environment Public` always means the real service.
 
 use url::Url;
 
 use crate::config::parse_endpoint_uri;
 use crate::error::{Error, ErrorKind, Result};
+use crate::settings::Variables;
 
 /// The variable holding the default service URI.
 pub const SERVICE_VARIABLE: &str = "MSCOMMERCE_SERVICE_URI";
@@ -51,19 +53,44 @@ pub struct Endpoints {
     pub authority_uri: Url,
 }
 
+/// What the caller chose of the endpoints (`-Environment`, `-ServiceUri`, `-AuthorityUri`);
+/// the endpoints follow from these and the variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Choices {
+    /// The named cloud, if any.
+    pub environment: Option<String>,
+    /// The explicit service URI, if any.
+    pub service_uri: Option<String>,
+    /// The explicit authority URI, if any.
+    pub authority_uri: Option<String>,
+}
+
+impl Choices {
+    /// The endpoints these choices give with `variables`.
+    pub fn resolve(&self, variables: &Variables) -> Result<Endpoints> {
+        Endpoints::resolve(
+            self.environment.as_deref(),
+            self.service_uri.as_deref(),
+            self.authority_uri.as_deref(),
+            variables,
+        )
+    }
+}
+
 impl Endpoints {
-    /// Resolves the endpoints from the caller's choices and the process environment.
+    /// Resolves the endpoints from the caller's choices and the variables the shim passed.
     pub fn resolve(
         environment: Option<&str>,
         service_uri: Option<&str>,
         authority_uri: Option<&str>,
+        variables: &Variables,
     ) -> Result<Self> {
         Self::resolve_with(environment, service_uri, authority_uri, |name| {
-            std::env::var(name).ok()
+            variables.get(name).map(str::to_owned)
         })
     }
 
-    /// [`Endpoints::resolve`] with `variable` standing in for the process environment.
+    /// [`Endpoints::resolve`] with `variable` giving the value of a variable.
     pub fn resolve_with(
         environment: Option<&str>,
         service_uri: Option<&str>,
@@ -195,6 +222,20 @@ mod tests {
         let error = Endpoints::resolve_with(Some("Mars"), None, None, |_| None).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidArgument);
         assert!(error.message().contains("Public"), "{}", error.message());
+    }
+
+    #[test]
+    fn the_variables_passed_are_the_ones_read() {
+        let variables = Variables::from_pairs([(SERVICE_VARIABLE, "http://localhost:5001")]);
+        let choices = Choices::default();
+        let endpoints = choices.resolve(&variables).unwrap();
+        assert_eq!(endpoints.service_uri.as_str(), "http://localhost:5001/");
+        assert_eq!(
+            endpoints.authority_uri.as_str(),
+            "https://login.microsoftonline.com/"
+        );
+        let public = choices.resolve(&Variables::new()).unwrap();
+        assert_eq!(public.environment, "Public");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The engine of the MSCommerce PowerShell module.
 //!
 //! Everything the module does happens here: talking to the licensing service over HTTPS, the
-//! contract's rules and messages, and (later) sign-in and the token cache. The C# shim loads the
+//! contract's rules and messages, sign-in and the token cache. It never reads the process
+//! environment: the shim passes the variables it uses ([`settings`]). The C# shim loads the
 //! `cdylib` build of this crate and talks to it through the narrow, versioned C ABI in [`ffi`]
 //! (documented in `docs/abi.md`); the `rlib` build lets Rust tests drive the same code directly.
 //!
@@ -25,6 +26,7 @@ pub mod ffi;
 pub mod http;
 pub mod log;
 pub mod policy;
+pub mod settings;
 
 pub use error::{Error, ErrorKind, Result};
 pub use http::Cancel;

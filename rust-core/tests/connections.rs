@@ -1,5 +1,6 @@
-//! One HTTP client and one runtime per process, connections kept alive and reused: every client
-//! of the process sends its requests over the same few connections (docs/benchmarks.md).
+//! One runtime per process and one HTTP client per proxy configuration, connections kept alive
+//! and reused: every client of the process sends its requests over the same few connections
+//! (docs/benchmarks.md).
 
 mod harness;
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use mscommerce_core::client::Client;
 use mscommerce_core::config::ClientConfig;
 use mscommerce_core::policy::Request;
+use mscommerce_core::settings::Variables;
 use mscommerce_core::{http, Cancel};
 use serde_json::{json, Value};
 
@@ -49,22 +51,27 @@ fn client(base: &str) -> Client {
 }
 
 #[test]
-fn every_client_shares_one_runtime_and_one_http_client() {
-    let first = (
-        http::runtime().expect("runtime"),
-        http::http_client().expect("client"),
-    );
+fn every_client_shares_one_runtime_and_one_http_client_per_proxy_configuration() {
+    let first = http::runtime().expect("runtime");
     let _a = client("http://127.0.0.1:1");
     let _b = client("http://127.0.0.1:2");
-    let second = (
-        http::runtime().expect("runtime"),
-        http::http_client().expect("client"),
-    );
-    assert!(std::ptr::eq(first.0, second.0), "one runtime per process");
     assert!(
-        std::ptr::eq(first.1, second.1),
-        "one HTTP client per process"
+        std::ptr::eq(first, http::runtime().expect("runtime")),
+        "one runtime per process"
     );
+    // Variables other than the proxy ones do not make another pool (no other test of this
+    // binary names a proxy, so the count is this test's to read).
+    http::client_for(&Variables::new()).expect("client");
+    http::client_for(&Variables::from_pairs([
+        ("HOME", "/a"),
+        ("MSCOMMERCE_BROWSER", "true"),
+    ]))
+    .expect("client");
+    assert_eq!(http::pool_count(), 1, "one pool without a proxy");
+    let proxied = [("HTTPS_PROXY", "http://127.0.0.1:9")];
+    http::client_for(&Variables::from_pairs(proxied)).expect("client");
+    http::client_for(&Variables::from_pairs([proxied[0], ("HOME", "/b")])).expect("client");
+    assert_eq!(http::pool_count(), 2, "one more pool for the one proxy");
 }
 
 #[test]

@@ -24,8 +24,11 @@ fn fast_device_flow() -> Settings {
 }
 
 fn client(emulator: &Emulator) -> Client {
-    let config = serde_json::json!({ "serviceUri": emulator.base, "authorityUri": emulator.base })
-        .to_string();
+    let config = serde_json::json!({
+        "serviceUri": emulator.base, "authorityUri": emulator.base,
+        "variables": harness::session_variables(),
+    })
+    .to_string();
     Client::new(ClientConfig::from_json(&config).expect("config")).expect("client")
 }
 
@@ -46,12 +49,16 @@ fn browser_request(operation_id: u64, extra: serde_json::Value) -> Request {
     request(json)
 }
 
-fn request(json: serde_json::Value) -> Request {
+/// A request as the shim sends it: with the variables of the environment as they are now, so a
+/// variable set after the client was made (the fake browser's) counts.
+fn request(mut json: serde_json::Value) -> Request {
+    json["variables"] = harness::session_variables();
     Request::from_json(&json.to_string()).expect("request")
 }
 
 /// Points the token cache of this process (and of the processes it starts) at a fresh folder,
-/// so tests never touch the user's own cache. Tests take turns (SERIAL), so one at a time.
+/// so tests never touch the user's own cache. Tests take turns (SERIAL), so one at a time. The
+/// core reads neither variable itself: [`client`] and [`request`] pass them.
 fn isolated_cache() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("cache dir");
     std::env::set_var("MSCOMMERCE_TOKEN_CACHE", "file");
@@ -485,7 +492,10 @@ fn child_process_connects_from_the_cache() {
     let Ok(base) = std::env::var(CHILD_AUTHORITY) else {
         return;
     };
-    let config = serde_json::json!({ "serviceUri": base, "authorityUri": base }).to_string();
+    let config = serde_json::json!({
+        "serviceUri": base, "authorityUri": base, "variables": harness::session_variables(),
+    })
+    .to_string();
     let client = Client::new(ClientConfig::from_json(&config).expect("config")).expect("client");
     let warnings = capture_warnings(802);
     // A browser sign-in that may not prompt: no browser can open and it gives up after 5 s.

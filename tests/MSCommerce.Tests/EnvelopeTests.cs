@@ -29,6 +29,28 @@ public sealed class EnvelopeTests
         Assert.Equal("{\"errorCode\":\"Unknown\"}", error.Details);
     }
 
+    [Theory]
+    [InlineData("{\"errorCode\":\"Unknown\"}")]
+    [InlineData("  {\n  \"errorCode\": \"Unknown\",\r\n  \"reason\": \"caf\u00e9 \\\" <b>&amp;</b>\"\r\n}\n")]
+    [InlineData("   ")]
+    [InlineData("\r\n")]
+    [InlineData("line one\r\nline two\ttabbed \u0001 \u2028 end")]
+    public void The_response_body_reaches_the_exception_exactly_as_the_core_sent_it(string body)
+    {
+        var message = "Failed to retrieve policies, ErrorMessage - Response status code does not indicate success: 400 (Bad Request). ErrorDetails - " + body;
+        var envelope = JsonSerializer.Serialize(new
+        {
+            ok = false,
+            data = (object?)null,
+            error = new { code = "BadRequest", category = "InvalidArgument", terminating = false, message, target = (string?)null, correlationId = "c", httpStatus = 400, details = body },
+        });
+
+        var error = Assert.Throws<MSCommerceException>(() => CoreClient.Unwrap<WireItem[]>(NativeMethods.Status.Failed, envelope));
+
+        Assert.Equal(body, error.Details);
+        Assert.Equal(message, error.Message);
+    }
+
     [Fact]
     public void A_success_envelope_yields_its_data()
     {

@@ -40,7 +40,7 @@ public sealed class LiveBulkUpdateTests : IClassFixture<EmulatorFixture>
             Assert.All(failed, o =>
             {
                 Assert.Equal((o.Id, "InvalidArgument", false, 409), (o.Error!.Target, o.Error.Category, o.Error.Terminating, o.Error.HttpStatus));
-                Assert.StartsWith("Failed to update product policy, ErrorMessage - The remote server returned an error: (409)", o.Error.Message);
+                Assert.StartsWith("Failed to update product policy, ErrorMessage - Response status code does not indicate success: 409 (Conflict).", o.Error.Message);
                 Assert.Contains(o.Id, o.Error.Message);
             });
             Assert.All(outcomes.Where(o => o.Error == null), o => Assert.Equal("Disabled", Assert.IsType<ProductPolicy>(o.Item).PolicyValue));

@@ -57,6 +57,18 @@ public sealed class LiveUpdateTests : IClassFixture<EmulatorFixture>
         var error = Assert.Throws<MSCommerceException>(() => emulator.Client.UpdateProductPolicy(PolicyId, PolicyItem.Product(PowerBiPro), PolicyChange.ToValue("OnlyTrialsWithoutPaymentMethod"), emulator.Token));
 
         Assert.Equal(("BadRequest", "InvalidArgument", false, PowerBiPro, 400), (error.Code, error.Category, error.Terminating, error.Target, error.HttpStatus));
+        // These tests run on .NET, as PowerShell 7 does: its web cmdlets' wording.
+        Assert.StartsWith("Failed to update product policy, ErrorMessage - Response status code does not indicate success: 400 (Bad Request). ErrorDetails - {", error.Message);
+        Assert.EndsWith("ErrorDetails - " + error.Details, error.Message);
+    }
+
+    [Fact]
+    public void Windows_PowerShell_words_the_same_failure_as_its_web_cmdlets_do()
+    {
+        using var desktop = CoreClient.Create(new ClientOptions { ServiceUri = emulator.ServiceUri, Edition = "Desktop" });
+
+        var error = Assert.Throws<MSCommerceException>(() => desktop.UpdateProductPolicy(PolicyId, PolicyItem.Product(PowerBiPro), PolicyChange.ToValue("OnlyTrialsWithoutPaymentMethod"), emulator.Token));
+
         Assert.StartsWith("Failed to update product policy, ErrorMessage - The remote server returned an error: (400) Bad Request. ErrorDetails - {", error.Message);
     }
 

@@ -22,6 +22,7 @@ use super::tokens::{request_tokens, sign_in_failed, TokenReply, TokenSet};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Cancel;
 use crate::log::{Level, Sink};
+use crate::settings::Variables;
 
 /// The original module's registered redirect URI.
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost/m365/commerce";
@@ -29,8 +30,8 @@ pub const DEFAULT_REDIRECT_URI: &str = "http://localhost/m365/commerce";
 /// How long a user has to finish signing in, unless the request says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The environment variable naming the program that opens sign-in pages (given the URL as its
-/// only argument) instead of the system's default browser.
+/// The variable naming the program that opens sign-in pages (given the URL as its only
+/// argument) instead of the system's default browser.
 pub const BROWSER_VARIABLE: &str = "MSCOMMERCE_BROWSER";
 
 /// A browser's request head larger than this is refused.
@@ -116,9 +117,11 @@ fn random_text<const N: usize>() -> Result<String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Signs in through the browser: opens the authority's page, waits for the redirect with the
-/// code on the loopback listener, and redeems the code for tokens.
+/// Signs in through the browser (`$MSCOMMERCE_BROWSER` of `variables`, else the system's):
+/// opens the authority's page, waits for the redirect with the code on the loopback listener,
+/// and redeems the code for tokens.
 pub async fn sign_in(
+    variables: &Variables,
     signin: &SignIn,
     options: &BrowserOptions,
     sink: &Sink,
@@ -145,7 +148,7 @@ pub async fn sign_in(
         options.timeout.as_secs()
     ));
     sink.verbose(&format!("sign-in page: {authorize}"));
-    if let Err(why) = open_browser(authorize.as_str()) {
+    if let Err(why) = open_browser(variables.get(BROWSER_VARIABLE), authorize.as_str()) {
         sink.log(
             Level::Warning,
             &format!(
@@ -169,7 +172,7 @@ pub async fn sign_in(
         answer = wait_for_redirect(listener, redirect_uri.path()) => answer?,
     };
     let Redirect { query, stream } = answer;
-    let outcome = redeem(signin, &redirect_uri, &proof, &query, cancel).await;
+    let outcome = redeem(variables, signin, &redirect_uri, &proof, &query, cancel).await;
     let page = match &outcome {
         Ok(_) => result_page(
             "Signed in",
@@ -209,6 +212,7 @@ fn authorize_url(
 
 /// Checks the browser's answer and redeems its code.
 async fn redeem(
+    variables: &Variables,
     signin: &SignIn,
     redirect_uri: &Url,
     proof: &Proof,
@@ -245,7 +249,7 @@ async fn redeem(
         ("code_verifier", proof.verifier.as_str()),
         ("scope", scope.as_str()),
     ];
-    match request_tokens(signin, &form, cancel).await? {
+    match request_tokens(variables, signin, &form, cancel).await? {
         TokenReply::Tokens(tokens) => Ok(tokens),
         TokenReply::Refused { error, description } => {
             Err(sign_in_failed(&format!("{error}: {description}")))
@@ -355,11 +359,11 @@ fn escape(text: &str) -> String {
         .collect()
 }
 
-/// Opens `url` with `$MSCOMMERCE_BROWSER`, else the system's default browser. Does not wait for
-/// the browser; a thread reaps the launcher so it leaves no zombie.
-fn open_browser(url: &str) -> std::io::Result<()> {
+/// Opens `url` with `program` (`$MSCOMMERCE_BROWSER`), else the system's default browser. Does
+/// not wait for the browser; a thread reaps the launcher so it leaves no zombie.
+fn open_browser(program: Option<&str>, url: &str) -> std::io::Result<()> {
     use std::process::{Command, Stdio};
-    let mut command = match std::env::var_os(BROWSER_VARIABLE).filter(|v| !v.is_empty()) {
+    let mut command = match program.filter(|program| !program.trim().is_empty()) {
         Some(program) => {
             let mut command = Command::new(program);
             command.arg(url);

@@ -6,7 +6,8 @@
 //! for example on a server without a desktop session, they live in a file that only the user can
 //! read, and the sign-in warns that this is so. `MSCOMMERCE_TOKEN_CACHE` chooses: `auto` (the
 //! default: the secret store, else the file), `os` (the secret store or nothing) or `file`;
-//! `MSCOMMERCE_TOKEN_CACHE_DIR` moves the file.
+//! `MSCOMMERCE_TOKEN_CACHE_DIR` moves the file. Both, and the folders the default file lives
+//! under, are read from the variables the shim passed (see [`crate::settings`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -20,14 +21,15 @@ use super::signin::SignIn;
 use super::tokens::TokenSet;
 use super::Secret;
 use crate::error::{Error, ErrorKind, Result};
+use crate::settings::Variables;
 
 /// The service name of the entries in the OS secret store.
 pub const SERVICE: &str = "MSCommerce";
 
-/// The environment variable choosing the store: `auto`, `os` or `file`.
+/// The variable choosing the store: `auto`, `os` or `file`.
 pub const MODE_VARIABLE: &str = "MSCOMMERCE_TOKEN_CACHE";
 
-/// The environment variable naming the folder of the file store.
+/// The variable naming the folder of the file store.
 pub const DIR_VARIABLE: &str = "MSCOMMERCE_TOKEN_CACHE_DIR";
 
 /// A secret store may show a dialog (an unlock prompt) that nobody answers on a server: give up
@@ -191,11 +193,13 @@ impl FileStore {
         FileStore { dir: dir.into() }
     }
 
-    /// The per-user default folder, if the platform names one.
-    pub fn default_dir() -> Option<PathBuf> {
+    /// The per-user default folder under the folders `variables` name (`LOCALAPPDATA` on
+    /// Windows, `HOME` on macOS, `XDG_DATA_HOME` else `HOME` elsewhere), if they name one.
+    pub fn default_dir(variables: &Variables) -> Option<PathBuf> {
         let var = |name: &str| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
+            variables
+                .get(name)
+                .filter(|v| !v.trim().is_empty())
                 .map(PathBuf::from)
         };
         let base = if cfg!(windows) {
@@ -307,11 +311,12 @@ impl TokenCache {
         }
     }
 
-    /// Opens the cache the environment asks for (see the module's documentation).
-    pub async fn open() -> Result<Self> {
-        let mode = std::env::var(MODE_VARIABLE).unwrap_or_default();
-        let dir = std::env::var_os(DIR_VARIABLE)
-            .filter(|v| !v.is_empty())
+    /// Opens the cache `variables` ask for (see the module's documentation).
+    pub async fn open(variables: &Variables) -> Result<Self> {
+        let mode = variables.get(MODE_VARIABLE).unwrap_or_default();
+        let dir = variables
+            .get(DIR_VARIABLE)
+            .filter(|v| !v.trim().is_empty())
             .map(PathBuf::from);
         match mode.trim().to_ascii_lowercase().as_str() {
             "" | "auto" => {
@@ -319,24 +324,30 @@ impl TokenCache {
                 let probe = os.clone();
                 match blocking(move || probe.probe()).await {
                     Ok(()) => Ok(Self::with_store(os)),
-                    Err(why) => Self::fallback(dir, &why),
+                    Err(why) => Self::fallback(dir, variables, &why),
                 }
             }
             "os" => Ok(Self::with_store(Arc::new(OsStore))),
             "file" => {
-                let dir = dir.or_else(FileStore::default_dir).ok_or_else(no_folder)?;
+                let dir = dir
+                    .or_else(|| FileStore::default_dir(variables))
+                    .ok_or_else(no_folder)?;
                 Ok(Self::with_store(Arc::new(FileStore::new(dir))))
             }
-            other => Err(Error::new(
+            // The value is not repeated: values of variables never appear in messages.
+            _ => Err(Error::new(
                 ErrorKind::InvalidArgument,
-                format!("{MODE_VARIABLE} is '{other}': use auto, os or file."),
+                format!("{MODE_VARIABLE} must be auto, os or file."),
             )),
         }
     }
 
-    /// The file store, with the warning that says why it is used.
-    pub fn fallback(dir: Option<PathBuf>, why: &StoreError) -> Result<Self> {
-        let dir = dir.or_else(FileStore::default_dir).ok_or_else(no_folder)?;
+    /// The file store in `dir`, else the default folder of `variables`, with the warning that
+    /// says why it is used.
+    pub fn fallback(dir: Option<PathBuf>, variables: &Variables, why: &StoreError) -> Result<Self> {
+        let dir = dir
+            .or_else(|| FileStore::default_dir(variables))
+            .ok_or_else(no_folder)?;
         let warning = format!(
             "No OS secret store is available ({why}). The MSCommerce token cache is kept in {} \
              instead, readable only by your account. Use -ContextScope Process to keep nothing.",
@@ -592,6 +603,7 @@ mod tests {
     fn fallback_says_where_the_file_is_and_why() {
         let cache = TokenCache::fallback(
             Some(PathBuf::from("/somewhere/MSCommerce")),
+            &Variables::new(),
             &StoreError("no D-Bus session".into()),
         )
         .unwrap();
@@ -599,6 +611,49 @@ mod tests {
         assert!(warning.contains("no D-Bus session"), "{warning}");
         assert!(warning.contains("/somewhere/MSCommerce"), "{warning}");
         assert!(!warning.contains("refresh"), "{warning}");
+    }
+
+    #[test]
+    fn the_cache_is_where_the_variables_passed_say() {
+        let dir = tempfile::tempdir().unwrap();
+        let variables = Variables::from_pairs([
+            (MODE_VARIABLE, "file".to_owned()),
+            (DIR_VARIABLE, dir.path().display().to_string()),
+        ]);
+        let cache = runtime().block_on(TokenCache::open(&variables)).unwrap();
+        assert_eq!(cache.describe(), format!("file {}", dir.path().display()));
+        assert!(cache.warning().is_none());
+    }
+
+    #[test]
+    fn the_default_folder_comes_from_the_variables_passed() {
+        let home = Variables::from_pairs([("HOME", "/home/someone"), ("LOCALAPPDATA", "C:\\L")]);
+        let expected = if cfg!(windows) {
+            PathBuf::from("C:\\L").join("MSCommerce")
+        } else if cfg!(target_os = "macos") {
+            PathBuf::from("/home/someone/Library/Application Support/MSCommerce")
+        } else {
+            PathBuf::from("/home/someone/.local/share/MSCommerce")
+        };
+        assert_eq!(FileStore::default_dir(&home), Some(expected));
+        if !cfg!(any(windows, target_os = "macos")) {
+            let xdg = Variables::from_pairs([("HOME", "/home/someone"), ("XDG_DATA_HOME", "/x")]);
+            assert_eq!(
+                FileStore::default_dir(&xdg),
+                Some(PathBuf::from("/x/MSCommerce"))
+            );
+        }
+        assert_eq!(FileStore::default_dir(&Variables::new()), None);
+    }
+
+    #[test]
+    fn an_unknown_mode_is_refused_without_repeating_it() {
+        let variables = Variables::from_pairs([(MODE_VARIABLE, "vault-s3cret")]);
+        let error = runtime()
+            .block_on(TokenCache::open(&variables))
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+        assert!(!error.message().contains("s3cret"), "{}", error.message());
     }
 
     #[test]

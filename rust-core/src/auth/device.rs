@@ -10,6 +10,7 @@ use super::tokens::{post_form, request_tokens, sign_in_failed, TokenReply, Token
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Cancel;
 use crate::log::{Level, Sink};
+use crate::settings::Variables;
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -25,9 +26,15 @@ struct DeviceAuthorization {
 
 /// Signs in with a device code. The authority's message (the URL and the code) goes to the
 /// sink as a warning, the way other Microsoft modules show it.
-pub async fn sign_in(signin: &SignIn, sink: &Sink, cancel: &Cancel) -> Result<TokenSet> {
+pub async fn sign_in(
+    variables: &Variables,
+    signin: &SignIn,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<TokenSet> {
     let scope = signin.scope();
     let (status, body) = post_form(
+        variables,
         signin.endpoint("devicecode")?,
         &[
             ("client_id", signin.client_id.as_str()),
@@ -69,7 +76,7 @@ pub async fn sign_in(signin: &SignIn, sink: &Sink, cancel: &Cancel) -> Result<To
                 "the device code expired before the sign-in was completed",
             ));
         }
-        match request_tokens(signin, &form, cancel).await? {
+        match request_tokens(variables, signin, &form, cancel).await? {
             TokenReply::Tokens(tokens) => return Ok(tokens),
             TokenReply::Refused { error, description } => match error.as_str() {
                 "authorization_pending" => sink.debug("device sign-in: waiting for the user"),

@@ -9,6 +9,7 @@ use super::signin::SignIn;
 use super::Secret;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Cancel};
+use crate::settings::{redact_credentials, Variables};
 
 /// Refresh an access token this long before it expires, so no request carries one that expires
 /// on the way.
@@ -78,13 +79,15 @@ pub(crate) enum TokenReply {
     },
 }
 
-/// POSTs a form to an endpoint of the authority and returns the JSON answer with its status.
+/// POSTs a form to an endpoint of the authority and returns the JSON answer with its status,
+/// through the proxy `variables` name.
 pub(crate) async fn post_form(
+    variables: &Variables,
     url: url::Url,
     form: &[(&str, &str)],
     cancel: &Cancel,
 ) -> Result<(u16, Vec<u8>)> {
-    let client = http::http_client()?;
+    let client = http::client_for(variables)?;
     let body = form
         .iter()
         .fold(
@@ -106,12 +109,19 @@ pub(crate) async fn post_form(
             .body(body)
             .send()
             .await
-            .map_err(|e| sign_in_failed(&format!("the authority could not be reached ({e})")))?;
+            .map_err(|e| {
+                sign_in_failed(&format!(
+                    "the authority could not be reached ({})",
+                    redact_credentials(&e.to_string())
+                ))
+            })?;
         let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| sign_in_failed(&format!("the authority's answer was cut short ({e})")))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            sign_in_failed(&format!(
+                "the authority's answer was cut short ({})",
+                redact_credentials(&e.to_string())
+            ))
+        })?;
         Ok((status, bytes.to_vec()))
     };
     tokio::select! {
@@ -125,11 +135,12 @@ pub(crate) async fn post_form(
 
 /// Asks the token endpoint for tokens with `form` (a grant).
 pub(crate) async fn request_tokens(
+    variables: &Variables,
     signin: &SignIn,
     form: &[(&str, &str)],
     cancel: &Cancel,
 ) -> Result<TokenReply> {
-    let (status, body) = post_form(signin.endpoint("token")?, form, cancel).await?;
+    let (status, body) = post_form(variables, signin.endpoint("token")?, form, cancel).await?;
     let reply: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
         sign_in_failed(&format!(
             "the authority answered HTTP {status} with a body that is not a token response"
@@ -156,18 +167,24 @@ pub(crate) async fn request_tokens(
 
 /// Renews the access token with the refresh token. The authority rotates refresh tokens: the new
 /// one replaces the old, which stops working.
-pub async fn refresh(signin: &SignIn, tokens: &TokenSet, cancel: &Cancel) -> Result<TokenSet> {
+pub async fn refresh(
+    variables: &Variables,
+    signin: &SignIn,
+    tokens: &TokenSet,
+    cancel: &Cancel,
+) -> Result<TokenSet> {
     let refresh = tokens
         .refresh
         .as_ref()
         .ok_or_else(|| Error::new(ErrorKind::AuthExpired, crate::policy::AUTH_EXPIRED_MESSAGE))?;
-    redeem_refresh_token(signin, refresh, cancel).await
+    redeem_refresh_token(variables, signin, refresh, cancel).await
 }
 
 /// Gets new tokens for a refresh token (a session's, or one from the token cache). A refusal
 /// (the token expired, was revoked or rotated away) is `AuthExpired`; a failure to reach the
 /// authority is not, so callers can tell "sign in again" from "try again".
 pub async fn redeem_refresh_token(
+    variables: &Variables,
     signin: &SignIn,
     refresh: &Secret,
     cancel: &Cancel,
@@ -179,7 +196,7 @@ pub async fn redeem_refresh_token(
         ("refresh_token", refresh.expose()),
         ("scope", scope.as_str()),
     ];
-    match request_tokens(signin, &form, cancel).await? {
+    match request_tokens(variables, signin, &form, cancel).await? {
         TokenReply::Tokens(mut renewed) => {
             if renewed.refresh.is_none() {
                 renewed.refresh = Some(refresh.clone());

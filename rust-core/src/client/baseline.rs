@@ -52,8 +52,7 @@ pub(super) async fn export(
             tenant_id: client.tenant_of(token).await,
             service_uri: Some(
                 client
-                    .config()
-                    .service_uri
+                    .service_uri()
                     .as_str()
                     .trim_end_matches('/')
                     .to_owned(),

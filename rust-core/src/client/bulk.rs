@@ -65,6 +65,8 @@ pub(super) async fn update(
                             },
                             operation_id: 0,
                             token: token.cloned(),
+                            // The bulk request's own variables are the client's by now.
+                            variables: None,
                         };
                         client.call(&request, sink, cancel).await
                     }

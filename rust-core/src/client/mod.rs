@@ -4,14 +4,18 @@ mod baseline;
 mod bulk;
 mod complete;
 
+use std::sync::{Arc, PoisonError};
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use url::Url;
 
 use crate::auth::cache::{self, CachedAccount, TokenCache};
 use crate::auth::signin::{Identity, SignIn};
 use crate::auth::tokens::{self, account_of, TokenSet};
 use crate::auth::{browser, device, ConnectOptions, ContextScope, Flow, Secret};
 use crate::config::ClientConfig;
+use crate::environment::Endpoints;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Cancel, Response};
 use crate::log::{Level, Sink};
@@ -20,15 +24,31 @@ use crate::policy::{
     messages, Operation, OutputItem, Request, Scope, ServiceItem, ServicePolicy,
     NOT_CONNECTED_MESSAGE,
 };
+use crate::settings::Variables;
 
-/// One connection. Cheap: every client of the process shares the runtime and connection pool.
+/// One connection. Cheap: every client of the process shares the runtime and connection pools.
 #[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
+    /// The caller's variables as the latest request carried them, and the endpoints in use.
+    state: std::sync::Mutex<State>,
     /// The signed-in session, after a `connect` request.
     session: tokio::sync::Mutex<Option<Session>>,
     /// What tab completion listed lately.
     completions: complete::Completions,
+}
+
+/// What a client runs its requests with now.
+#[derive(Debug, Clone)]
+struct State {
+    /// The caller's environment variables (see [`crate::settings`]).
+    variables: Arc<Variables>,
+    /// Where the client signs in and which service it calls.
+    endpoints: Endpoints,
+    /// True while the client holds a connection (an access token of its own, or a session):
+    /// its endpoints then stay those it connected with. Otherwise they follow the variables, so
+    /// `$env:MSCOMMERCE_SERVICE_URI` set after the first cmdlet of a session still counts.
+    pinned: bool,
 }
 
 /// A session signed in through the authority: its tokens are refreshed before they expire.
@@ -45,11 +65,17 @@ struct Session {
 impl Client {
     /// A client for a validated configuration.
     pub fn new(config: ClientConfig) -> Result<Self> {
-        // Start the shared runtime and HTTP client now, so a broken environment shows at connect.
+        // Start the shared runtime now, so a broken environment shows at connect. The HTTP
+        // client waits for the first request: it depends on the proxy variables of that request.
         http::runtime()?;
-        http::http_client()?;
+        let state = State {
+            variables: Arc::new(config.variables.clone()),
+            endpoints: config.endpoints.clone(),
+            pinned: config.access_token.is_some(),
+        };
         Ok(Client {
             config,
+            state: std::sync::Mutex::new(state),
             session: tokio::sync::Mutex::new(None),
             completions: complete::Completions::default(),
         })
@@ -58,6 +84,55 @@ impl Client {
     /// The configuration this client was made with.
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// The licensing service the client calls now.
+    pub fn service_uri(&self) -> Url {
+        self.state().endpoints.service_uri
+    }
+
+    fn state(&self) -> State {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Takes the variables a request carries, if it carries any: they replace the client's. A
+    /// client that holds no connection resolves its endpoints from them again; a resolution that
+    /// fails (a bad `MSCOMMERCE_SERVICE_URI`) fails the request and changes nothing.
+    fn adopt(&self, variables: Option<&Variables>) -> Result<()> {
+        let Some(variables) = variables else {
+            return Ok(());
+        };
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if *state.variables == *variables {
+            return Ok(());
+        }
+        if !state.pinned {
+            state.endpoints = self.config.choices.resolve(variables)?;
+        }
+        state.variables = Arc::new(variables.clone());
+        Ok(())
+    }
+
+    /// Keeps `endpoints` while the client holds a connection, or lets them follow the variables
+    /// again (`None`) once it holds none.
+    fn pin(&self, endpoints: Option<Endpoints>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match endpoints {
+            Some(endpoints) => {
+                state.endpoints = endpoints;
+                state.pinned = true;
+            }
+            None if self.config.access_token.is_none() => {
+                state.pinned = false;
+                if let Ok(endpoints) = self.config.choices.resolve(&state.variables) {
+                    state.endpoints = endpoints;
+                }
+            }
+            None => {}
+        }
     }
 
     /// Runs one request to completion on the shared runtime, blocking the calling thread.
@@ -69,6 +144,7 @@ impl Client {
     /// Runs one request.
     pub async fn invoke_async(&self, request: &Request, cancel: &Cancel) -> Result<Value> {
         let sink = Sink::new(request.operation_id);
+        self.adopt(request.variables.as_ref())?;
         let token = request.token.as_ref();
         match &request.operation {
             Operation::Connect { options } => self.connect(options, &sink, cancel).await,
@@ -131,24 +207,26 @@ impl Client {
             .credential(request.token.as_ref(), sink, cancel)
             .await
             .map_err(|e| e.with_target(request.target()))?;
-        let http = request.http(&self.config.service_uri)?;
+        let state = self.state();
+        let http = request.http(&state.endpoints.service_uri)?;
         let what_failed = request.what_failed();
-        let response = http::execute(
-            http,
-            &token,
-            &self.config.user_agent,
-            self.config.request_timeout,
-            &self.config.retry,
-            sink,
-            cancel,
-        )
-        .await
-        .map_err(|e| messages::other_failure(&what_failed, request.target(), e))?;
+        let client = http::client_for(&state.variables)
+            .map_err(|e| messages::other_failure(&what_failed, request.target(), e))?;
+        let channel = http::Channel {
+            http: &client,
+            user_agent: &self.config.user_agent,
+            timeout: self.config.request_timeout,
+            retry: &self.config.retry,
+        };
+        let response = http::execute(&channel, http, &token, sink, cancel)
+            .await
+            .map_err(|e| messages::other_failure(&what_failed, request.target(), e))?;
         if !(200..300).contains(&response.status) {
             return Err(messages::http_failure(
                 &what_failed,
                 request.target(),
                 &response,
+                self.config.edition,
             ));
         }
         Ok(response)
@@ -211,6 +289,7 @@ impl Client {
             },
             operation_id: 0,
             token: token.cloned(),
+            variables: None,
         };
         let response = self.exchange(&request, sink, cancel).await?;
         decode::<ServiceList<ServiceItem>>(&response)
@@ -229,6 +308,7 @@ impl Client {
             operation: Operation::GetPolicies,
             operation_id: 0,
             token: token.cloned(),
+            variables: None,
         };
         let response = self.exchange(&request, sink, cancel).await?;
         decode::<ServiceList<ServicePolicy>>(&response)
@@ -259,10 +339,16 @@ impl Client {
         sink: &Sink,
         cancel: &Cancel,
     ) -> Result<Value> {
-        let signin = SignIn::new(self.config.authority_uri.clone(), &options.identity);
+        // The endpoints and variables as they are now: what this connection keeps.
+        let State {
+            variables,
+            endpoints,
+            ..
+        } = self.state();
+        let signin = SignIn::new(endpoints.authority_uri.clone(), &options.identity);
         let cache = match options.context_scope {
             ContextScope::Process => None,
-            ContextScope::CurrentUser => match TokenCache::open().await {
+            ContextScope::CurrentUser => match TokenCache::open(&variables).await {
                 Ok(cache) => Some(cache),
                 Err(error) => {
                     sink.log(
@@ -279,19 +365,29 @@ impl Client {
         let key = cache::key_of(&signin);
         if let Some(cache) = &cache {
             if let Some((signin, tokens)) =
-                silent(cache, &key, &signin, options, sink, cancel).await?
+                silent(cache, &key, &signin, options, &variables, sink, cancel).await?
             {
                 return Ok(self
-                    .keep(signin, tokens, "TokenCache", Some(cache.clone()), sink)
+                    .keep(
+                        endpoints,
+                        signin,
+                        tokens,
+                        "TokenCache",
+                        Some(cache.clone()),
+                        sink,
+                    )
                     .await);
             }
         }
         let (tokens, flow) = match &options.flow {
             Flow::Browser(browser) => (
-                browser::sign_in(&signin, browser, sink, cancel).await?,
+                browser::sign_in(&variables, &signin, browser, sink, cancel).await?,
                 "Browser",
             ),
-            Flow::DeviceCode => (device::sign_in(&signin, sink, cancel).await?, "DeviceCode"),
+            Flow::DeviceCode => (
+                device::sign_in(&variables, &signin, sink, cancel).await?,
+                "DeviceCode",
+            ),
         };
         if let (Some(cache), Some(account)) = (&cache, CachedAccount::from_tokens(&tokens)) {
             match cache.save(&key, &account).await {
@@ -310,12 +406,15 @@ impl Client {
                 ),
             }
         }
-        Ok(self.keep(signin, tokens, flow, cache, sink).await)
+        Ok(self
+            .keep(endpoints, signin, tokens, flow, cache, sink)
+            .await)
     }
 
-    /// Makes a signed-in session this client's; answers the connection.
+    /// Makes a signed-in session this client's, at `endpoints`; answers the connection.
     async fn keep(
         &self,
+        endpoints: Endpoints,
         signin: SignIn,
         tokens: TokenSet,
         flow: &'static str,
@@ -334,6 +433,7 @@ impl Client {
             flow,
             cache,
         });
+        self.pin(Some(endpoints));
         self.connection().await
     }
 
@@ -342,17 +442,19 @@ impl Client {
     async fn disconnect(&self, forget: bool, sink: &Sink) -> Result<Value> {
         let session = self.session.lock().await.take();
         self.completions.clear();
+        self.pin(None);
         let connected = session.is_some() || self.config.access_token.is_some();
         let mut forgotten = false;
         if forget {
+            let state = self.state();
             let key = match &session {
                 Some(session) => cache::key_of(&session.signin),
                 None => cache::key_of(&SignIn::new(
-                    self.config.authority_uri.clone(),
+                    state.endpoints.authority_uri.clone(),
                     &Identity::from_raw(Default::default())?,
                 )),
             };
-            let cache = TokenCache::open().await?;
+            let cache = TokenCache::open(&state.variables).await?;
             forgotten = cache.remove(&key).await?;
             sink.verbose(&format!(
                 "{} the cached account in {}",
@@ -365,6 +467,7 @@ impl Client {
 
     /// Who is connected, where, and until when; never a token.
     async fn connection(&self) -> Value {
+        let endpoints = self.state().endpoints;
         let session = self.session.lock().await;
         let (flow, account, expires_on, scope, cache) = match (&*session, &self.config.access_token)
         {
@@ -393,9 +496,9 @@ impl Client {
             "flow": flow,
             "account": account.upn,
             "tenantId": account.tenant_id,
-            "environment": self.config.environment,
-            "serviceUri": self.config.service_uri.as_str().trim_end_matches('/'),
-            "authorityUri": self.config.authority_uri.as_str().trim_end_matches('/'),
+            "environment": endpoints.environment,
+            "serviceUri": endpoints.service_uri.as_str().trim_end_matches('/'),
+            "authorityUri": endpoints.authority_uri.as_str().trim_end_matches('/'),
             "expiresOn": expires_on,
             "contextScope": scope,
             "tokenCache": cache,
@@ -405,13 +508,16 @@ impl Client {
     /// The session's access token, refreshed first when it is about to expire. The rotated
     /// refresh token goes back to the cache, so the next process finds one that works.
     async fn session_token(&self, sink: &Sink, cancel: &Cancel) -> Result<Secret> {
+        let variables = self.state().variables;
         let mut session = self.session.lock().await;
         let session = session
             .as_mut()
             .ok_or_else(|| Error::new(ErrorKind::NotConnected, NOT_CONNECTED_MESSAGE))?;
         if session.tokens.needs_refresh() {
             sink.verbose("refreshing the access token before it expires");
-            let renewed = match tokens::refresh(&session.signin, &session.tokens, cancel).await {
+            let refreshed =
+                tokens::refresh(&variables, &session.signin, &session.tokens, cancel).await;
+            let renewed = match refreshed {
                 Err(error) if error.kind() == ErrorKind::AuthExpired => {
                     // Another process of this user may have rotated the shared refresh token:
                     // the cache then holds the new one.
@@ -427,8 +533,13 @@ impl Client {
                         Some(account)
                             if Some(&account.refresh) != session.tokens.refresh.as_ref() =>
                         {
-                            tokens::redeem_refresh_token(&session.signin, &account.refresh, cancel)
-                                .await?
+                            tokens::redeem_refresh_token(
+                                &variables,
+                                &session.signin,
+                                &account.refresh,
+                                cancel,
+                            )
+                            .await?
                         }
                         _ => return Err(error),
                     }
@@ -455,6 +566,7 @@ async fn silent(
     key: &str,
     signin: &SignIn,
     options: &ConnectOptions,
+    variables: &Variables,
     sink: &Sink,
     cancel: &Cancel,
 ) -> Result<Option<(SignIn, TokenSet)>> {
@@ -480,7 +592,7 @@ async fn silent(
         _ => signin.clone(),
     };
     sink.verbose(&format!("signing in as {who} from {}", cache.describe()));
-    match tokens::redeem_refresh_token(&signin, &account.refresh, cancel).await {
+    match tokens::redeem_refresh_token(variables, &signin, &account.refresh, cancel).await {
         Ok(tokens) => {
             if let Some(renewed) = CachedAccount::from_tokens(&tokens) {
                 if let Err(error) = cache.save(key, &renewed).await {

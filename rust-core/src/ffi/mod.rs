@@ -70,7 +70,7 @@ pub unsafe extern "C" fn mc_client_new(
         }
         let json = strings::read(config_json, "config_json")?;
         let config = ClientConfig::from_json(json)?;
-        let uri = config.service_uri.to_string();
+        let uri = config.endpoints.service_uri.to_string();
         let client = Client::new(config)?;
         let handle = CLIENTS.insert(client);
         // SAFETY: checked non-null above; the caller promises it is valid for one write.

@@ -1,10 +1,12 @@
-//! HTTP: one tokio runtime and one connection pool per process, shared by every client, and a
-//! request helper that adds the contract's headers, honours cancellation, caps what it reads and
-//! retries transient faults of idempotent requests (see [`retry`] and `docs/reliability.md`).
+//! HTTP: one tokio runtime per process, one connection pool per proxy configuration (usually
+//! one in all) shared by every client, and a request helper that adds the contract's headers,
+//! honours cancellation, caps what it reads and retries transient faults of idempotent requests
+//! (see [`retry`] and `docs/reliability.md`).
 
+mod proxy;
 pub mod retry;
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, USER_AGENT};
@@ -14,6 +16,8 @@ use url::Url;
 use crate::auth::Secret;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::Sink;
+use crate::settings::{redact_credentials, Variables};
+use proxy::ProxySettings;
 
 pub use retry::RetryPolicy;
 
@@ -29,8 +33,14 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// request timeout; each attempt is also bounded by the client's `timeoutSeconds`.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How many connection pools (one per distinct proxy configuration) are kept at most. A
+/// session that keeps changing its proxy variables must not grow the process without bound;
+/// when one more is needed, the oldest is let go (requests still using it keep it until they
+/// end).
+const MAX_POOLS: usize = 8;
+
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-static HTTP: OnceLock<std::result::Result<reqwest::Client, String>> = OnceLock::new();
+static POOLS: Mutex<Vec<(ProxySettings, reqwest::Client)>> = Mutex::new(Vec::new());
 
 /// The process-wide tokio runtime, started on first use.
 pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
@@ -52,26 +62,57 @@ pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
         })
 }
 
-/// The process-wide HTTP client: TLS 1.2 or later, certificates checked against the OS trust
-/// store, connections kept alive and reused.
-pub fn http_client() -> Result<&'static reqwest::Client> {
-    HTTP.get_or_init(|| {
-        reqwest::Client::builder()
-            .min_tls_version(reqwest::tls::Version::TLS_1_2)
-            .https_only(false) // http is allowed, but only to loopback: checked in config.
-            .connect_timeout(CONNECT_TIMEOUT)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(|e| {
+/// The process-wide HTTP client for the proxy settings of `variables` (`HTTPS_PROXY`,
+/// `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`; see `http/proxy.rs`): TLS 1.2 or later, certificates
+/// checked against the OS trust store, connections kept alive and reused. Every client of the
+/// process with the same proxy settings gets the same one, so they share its connection pool. A
+/// proxy variable that cannot be used is an `InvalidArgument` naming it.
+pub fn client_for(variables: &Variables) -> Result<reqwest::Client> {
+    let settings = ProxySettings::of(variables);
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, client)) = pools.iter().find(|(known, _)| *known == settings) {
+        return Ok(client.clone());
+    }
+    let builder = reqwest::Client::builder()
+        .min_tls_version(reqwest::tls::Version::TLS_1_2)
+        .https_only(false) // http is allowed, but only to loopback: checked in config.
+        .connect_timeout(CONNECT_TIMEOUT)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .redirect(reqwest::redirect::Policy::none());
+    let client = settings.apply(builder)?.build().map_err(|e| {
         Error::new(
             ErrorKind::Internal,
-            format!("Could not create the HTTP client: {e}"),
+            format!(
+                "Could not create the HTTP client: {}",
+                redact_credentials(&e.to_string())
+            ),
         )
-    })
+    })?;
+    if pools.len() >= MAX_POOLS {
+        pools.remove(0);
+    }
+    pools.push((settings, client.clone()));
+    Ok(client)
+}
+
+/// How many connection pools the process holds now (one per proxy configuration in use).
+#[doc(hidden)]
+pub fn pool_count() -> usize {
+    POOLS.lock().unwrap_or_else(PoisonError::into_inner).len()
+}
+
+/// How one client sends its requests: the HTTP client its proxy settings chose, its
+/// `User-Agent`, the timeout of one attempt and its retry policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Channel<'a> {
+    /// The HTTP client (see [`client_for`]).
+    pub http: &'a reqwest::Client,
+    /// The `User-Agent` header.
+    pub user_agent: &'a str,
+    /// How long one attempt may take in all.
+    pub timeout: Duration,
+    /// How often and for how long a request is retried.
+    pub retry: &'a RetryPolicy,
 }
 
 /// A cancellation signal shared between the caller and a running operation.
@@ -181,19 +222,18 @@ impl HttpRequest {
     }
 }
 
-/// Sends a request with the bearer token and a new correlation id (the same on every attempt),
-/// and reads the whole answer. Transient faults of idempotent requests are retried as `retry` allows (see [`retry`]); each
-/// attempt may take `timeout` at most, and all of them together `retry.budget`.
+/// Sends a request over `channel` with the bearer token and a new correlation id (the same on
+/// every attempt), and reads the whole answer. Transient faults of idempotent requests are
+/// retried as the channel's retry policy allows (see [`retry`]); each attempt may take the
+/// channel's timeout at most, and all of them together the policy's budget.
 pub async fn execute(
+    channel: &Channel<'_>,
     request: HttpRequest,
     token: &Secret,
-    user_agent: &str,
-    timeout: Duration,
-    retry: &RetryPolicy,
     sink: &Sink,
     cancel: &Cancel,
 ) -> Result<Response> {
-    retry::run(request, token, user_agent, timeout, retry, sink, cancel).await
+    retry::run(channel, request, token, sink, cancel).await
 }
 
 /// A failed attempt: the error, and whether trying again could help.
@@ -214,6 +254,7 @@ impl AttemptError {
 
 /// What every attempt of one call shares.
 struct Call<'a> {
+    http: &'a reqwest::Client,
     request: &'a HttpRequest,
     token: &'a Secret,
     user_agent: &'a str,
@@ -226,6 +267,7 @@ struct Call<'a> {
 /// or what is left of the retry budget when that is less), or stops on cancel.
 async fn attempt(call: &Call<'_>, limit: Duration) -> std::result::Result<Response, AttemptError> {
     let Call {
+        http,
         request,
         token,
         user_agent,
@@ -234,7 +276,7 @@ async fn attempt(call: &Call<'_>, limit: Duration) -> std::result::Result<Respon
         cancel,
     } = *call;
     let started = Instant::now();
-    let work = send(request.clone(), token, user_agent, correlation_id);
+    let work = send(http, request.clone(), token, user_agent, correlation_id);
     let outcome = tokio::select! {
         biased;
         _ = cancel.cancelled() => return Err(AttemptError::permanent(cancelled(correlation_id))),
@@ -278,12 +320,12 @@ fn in_seconds(duration: Duration) -> String {
 }
 
 async fn send(
+    client: &reqwest::Client,
     request: HttpRequest,
     token: &Secret,
     user_agent: &str,
     correlation_id: &str,
 ) -> std::result::Result<Response, AttemptError> {
-    let client = http_client().map_err(AttemptError::permanent)?;
     let mut bearer =
         HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
             AttemptError::permanent(Error::new(
@@ -375,6 +417,8 @@ fn transport_error(error: &reqwest::Error, correlation_id: &str) -> AttemptError
     // failure (an untrusted certificate, no common protocol) shows as InvalidData and will not;
     // nor will a request reqwest could not build.
     let transient = !(invalid_data || error.is_builder() || error.is_redirect());
+    // A proxy's URL may hold a password, and a cause may quote it.
+    let message = redact_credentials(&message);
     AttemptError {
         error: Error::new(kind, message).with_correlation_id(correlation_id),
         transient,

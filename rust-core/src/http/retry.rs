@@ -17,7 +17,8 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{
-    attempt, cancelled, in_seconds, plural, seconds, AttemptError, Call, HttpRequest, Response,
+    attempt, cancelled, in_seconds, plural, seconds, AttemptError, Call, Channel, HttpRequest,
+    Response,
 };
 use crate::auth::Secret;
 use crate::error::{Error, Result};
@@ -240,16 +241,21 @@ enum Last {
 /// Sends `request` until it gets a final answer, the attempts or the budget run out, or the
 /// caller cancels (see the module's documentation).
 pub(super) async fn run(
+    channel: &Channel<'_>,
     request: HttpRequest,
     token: &Secret,
-    user_agent: &str,
-    timeout: Duration,
-    policy: &RetryPolicy,
     sink: &Sink,
     cancel: &Cancel,
 ) -> Result<Response> {
+    let Channel {
+        http,
+        user_agent,
+        timeout,
+        retry: policy,
+    } = *channel;
     let correlation_id = uuid::Uuid::new_v4().to_string();
     let call = Call {
+        http,
         request: &request,
         token,
         user_agent,

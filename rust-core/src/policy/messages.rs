@@ -2,6 +2,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::http::Response;
+use crate::settings::Edition;
 
 /// Every cmdlet but Connect throws this when there is no connection and no `-Token`.
 pub const NOT_CONNECTED_MESSAGE: &str =
@@ -16,9 +17,16 @@ pub const AUTH_EXPIRED_MESSAGE: &str = "Your credentials have expired. Please, c
 
 /// Turns a failed HTTP answer into the contract's error:
 /// `<what failed>, ErrorMessage - <error> ErrorDetails - <response body>`, or the 401 message.
-/// When the request was retried, `<error>` ends with one more sentence saying how many attempts
-/// were made, why they stopped and the correlation id; the body stays last.
-pub(crate) fn http_failure(what_failed: &str, target: Option<&str>, response: &Response) -> Error {
+/// `<error>` is worded as the web cmdlets of `edition` word an HTTP failure (see
+/// [`status_error`]), and the body is exactly as received. When the request was retried,
+/// `<error>` ends with one more sentence saying how many attempts were made, why they stopped
+/// and the correlation id; the body stays last.
+pub(crate) fn http_failure(
+    what_failed: &str,
+    target: Option<&str>,
+    response: &Response,
+    edition: Edition,
+) -> Error {
     let status = response.status;
     let body = String::from_utf8_lossy(&response.body).into_owned();
     let kind = match status {
@@ -37,8 +45,8 @@ pub(crate) fn http_failure(what_failed: &str, target: Option<&str>, response: &R
             .map(|summary| format!(" {summary}"))
             .unwrap_or_default();
         format!(
-            "{what_failed}, ErrorMessage - The remote server returned an error: ({status}) {}.{retries} ErrorDetails - {body}",
-            reason(status)
+            "{what_failed}, ErrorMessage - {}{retries} ErrorDetails - {body}",
+            status_error(status, edition)
         )
     };
     Error::new(kind, message)
@@ -59,7 +67,28 @@ pub(crate) fn other_failure(what_failed: &str, target: Option<&str>, error: Erro
     error.with_message(message).with_target(target)
 }
 
-fn reason(status: u16) -> &'static str {
+/// How the web cmdlets of `edition` word an HTTP failure (the message of the exception
+/// `Invoke-RestMethod` throws), which the original module quoted:
+/// - Windows PowerShell 5.1 (.NET Framework's `WebException`): `The remote server returned an
+///   error: (404) Not Found.`
+/// - PowerShell 7 (`HttpResponseException`): `Response status code does not indicate success:
+///   404 (Not Found).`, with the reason phrase .NET's `HttpResponseMessage.ReasonPhrase` gives
+///   for the status (empty for a status .NET has none for).
+pub(crate) fn status_error(status: u16, edition: Edition) -> String {
+    match edition {
+        Edition::Desktop => format!(
+            "The remote server returned an error: ({status}) {}.",
+            desktop_reason(status)
+        ),
+        Edition::Core => format!(
+            "Response status code does not indicate success: {status} ({}).",
+            core_reason(status).unwrap_or_default()
+        ),
+    }
+}
+
+/// The descriptions .NET Framework's `WebException` uses (503 is `Server Unavailable` there).
+fn desktop_reason(status: u16) -> &'static str {
     match status {
         400 => "Bad Request",
         403 => "Forbidden",
@@ -73,6 +102,74 @@ fn reason(status: u16) -> &'static str {
         504 => "Gateway Timeout",
         _ => "Error",
     }
+}
+
+/// .NET's canonical reason phrases (`System.Net.HttpStatusDescription`), as
+/// `HttpResponseMessage.ReasonPhrase` gives them; `None` where .NET has none.
+fn core_reason(status: u16) -> Option<&'static str> {
+    Some(match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        103 => "Early Hints",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        207 => "Multi-Status",
+        208 => "Already Reported",
+        226 => "IM Used",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        305 => "Use Proxy",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        414 => "Request-Uri Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Requested Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Entity",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "Http Version Not Supported",
+        506 => "Variant Also Negotiates",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        510 => "Not Extended",
+        511 => "Network Authentication Required",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -96,7 +193,12 @@ mod tests {
         let mut answer = response(503, body);
         answer.attempts = 4;
         answer.gave_up = Some(String::new());
-        let err = http_failure("Failed to retrieve policies", None, &answer);
+        let err = http_failure(
+            "Failed to retrieve policies",
+            None,
+            &answer,
+            Edition::Desktop,
+        );
         assert_eq!(
             err.message(),
             format!("Failed to retrieve policies, ErrorMessage - The remote server returned an error: (503) Server Unavailable. Gave up after 4 attempts (correlation id c-1). ErrorDetails - {body}")
@@ -108,7 +210,12 @@ mod tests {
     fn unauthorized_after_a_retry_keeps_the_exact_message() {
         let mut answer = response(401, "");
         answer.attempts = 2;
-        let err = http_failure("Failed to retrieve policies", None, &answer);
+        let err = http_failure(
+            "Failed to retrieve policies",
+            None,
+            &answer,
+            Edition::Desktop,
+        );
         assert_eq!(err.message(), AUTH_EXPIRED_MESSAGE);
     }
 
@@ -119,6 +226,7 @@ mod tests {
             "Failed to retrieve policy with PolicyId 'X'",
             Some("X"),
             &response(404, body),
+            Edition::Desktop,
         );
         assert_eq!(err.kind(), ErrorKind::NotFound);
         assert_eq!(
@@ -131,8 +239,76 @@ mod tests {
     }
 
     #[test]
+    fn powershell_7_words_the_failure_as_its_web_cmdlets_do() {
+        let body = "{\"errorCode\":\"Unknown\"}";
+        let err = http_failure(
+            "Failed to retrieve policy with PolicyId 'X'",
+            Some("X"),
+            &response(404, body),
+            Edition::Core,
+        );
+        assert_eq!(
+            err.message(),
+            format!("Failed to retrieve policy with PolicyId 'X', ErrorMessage - Response status code does not indicate success: 404 (Not Found). ErrorDetails - {body}")
+        );
+        assert_eq!(err.details(), Some(body));
+        let mut answer = response(503, "");
+        answer.attempts = 4;
+        answer.gave_up = Some(String::new());
+        assert_eq!(
+            http_failure("Failed to retrieve policies", None, &answer, Edition::Core).message(),
+            "Failed to retrieve policies, ErrorMessage - Response status code does not indicate success: 503 (Service Unavailable). Gave up after 4 attempts (correlation id c-1). ErrorDetails - "
+        );
+    }
+
+    #[test]
+    fn each_edition_has_its_own_reason_phrases() {
+        assert_eq!(
+            status_error(503, Edition::Desktop),
+            "The remote server returned an error: (503) Server Unavailable."
+        );
+        assert_eq!(
+            status_error(503, Edition::Core),
+            "Response status code does not indicate success: 503 (Service Unavailable)."
+        );
+        assert_eq!(
+            status_error(429, Edition::Core),
+            "Response status code does not indicate success: 429 (Too Many Requests)."
+        );
+        // .NET has no phrase for 499, and an empty one shows as "()".
+        assert_eq!(
+            status_error(499, Edition::Core),
+            "Response status code does not indicate success: 499 ()."
+        );
+        assert_eq!(
+            status_error(499, Edition::Desktop),
+            "The remote server returned an error: (499) Error."
+        );
+    }
+
+    #[test]
+    fn the_body_is_quoted_exactly_as_received() {
+        let body = "  {\"reason\": \"a\\u00e9 \u{e9}\"}\r\n\tline two\n";
+        for edition in [Edition::Desktop, Edition::Core] {
+            let err = http_failure(
+                "Failed to retrieve policies",
+                None,
+                &response(400, body),
+                edition,
+            );
+            assert!(err.message().ends_with(&format!("ErrorDetails - {body}")));
+            assert_eq!(err.details(), Some(body));
+        }
+    }
+
+    #[test]
     fn unauthorized_gives_the_expired_credentials_message() {
-        let err = http_failure("Failed to retrieve policies", None, &response(401, ""));
+        let err = http_failure(
+            "Failed to retrieve policies",
+            None,
+            &response(401, ""),
+            Edition::Desktop,
+        );
         assert_eq!(err.kind(), ErrorKind::AuthExpired);
         assert_eq!(err.message(), AUTH_EXPIRED_MESSAGE);
     }
@@ -140,19 +316,19 @@ mod tests {
     #[test]
     fn forbidden_and_server_errors_get_their_kinds() {
         assert_eq!(
-            http_failure("x", None, &response(403, "")).kind(),
+            http_failure("x", None, &response(403, ""), Edition::Core).kind(),
             ErrorKind::Forbidden
         );
         assert_eq!(
-            http_failure("x", None, &response(503, "")).kind(),
+            http_failure("x", None, &response(503, ""), Edition::Core).kind(),
             ErrorKind::ServiceError
         );
         assert_eq!(
-            http_failure("x", None, &response(429, "")).kind(),
+            http_failure("x", None, &response(429, ""), Edition::Core).kind(),
             ErrorKind::Throttled
         );
         assert_eq!(
-            http_failure("x", None, &response(400, "")).kind(),
+            http_failure("x", None, &response(400, ""), Edition::Core).kind(),
             ErrorKind::BadRequest
         );
     }

@@ -153,6 +153,9 @@ pub struct Request {
     pub operation_id: u64,
     /// A token to use instead of the client's credential (the cmdlets' `-Token`).
     pub token: Option<crate::auth::Secret>,
+    /// The environment variables as the caller saw them when it sent the request (`variables`);
+    /// they replace the client's for this request and later ones. `None` keeps the client's.
+    pub variables: Option<crate::settings::Variables>,
 }
 
 /// The item of a policy a request is about.
@@ -375,12 +378,26 @@ impl Request {
                 "The request is too large.",
             ));
         }
-        let raw: RawRequest = serde_json::from_str(json).map_err(|e| {
+        let invalid = |e: serde_json::Error| {
             Error::new(
                 ErrorKind::InvalidArgument,
                 format!("The request is not valid: {e}"),
             )
-        })?;
+        };
+        // `variables` may come with any operation: taken out before the operation's fields are
+        // checked, which refuse fields they do not know.
+        let mut fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).map_err(invalid)?;
+        let variables = match fields.remove("variables") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(value) => Some(crate::settings::Variables::deserialize(value).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("The request's variables must be an object of strings: {e}"),
+                )
+            })?),
+        };
+        let raw = RawRequest::deserialize(serde_json::Value::Object(fields)).map_err(invalid)?;
         let (operation, operation_id, token) = match raw {
             RawRequest::Connect {
                 operation_id,
@@ -598,6 +615,7 @@ impl Request {
             operation,
             operation_id: operation_id.unwrap_or(0),
             token: token.and_then(crate::auth::Secret::new),
+            variables,
         })
     }
 
@@ -1228,6 +1246,28 @@ mod tests {
             serde_json::json!({"op": "exportBaseline", "policyId": "P", "path": absolute})
         )
         .is_ok());
+    }
+
+    #[test]
+    fn any_request_may_carry_the_callers_variables() {
+        let request = parse(serde_json::json!({
+            "op": "getConnection",
+            "variables": {"MSCOMMERCE_SERVICE_URI": "http://127.0.0.1:5000", "PATH": "/bin"},
+        }))
+        .unwrap();
+        let variables = request.variables.unwrap();
+        assert_eq!(
+            variables.get("MSCOMMERCE_SERVICE_URI"),
+            Some("http://127.0.0.1:5000")
+        );
+        assert_eq!(variables.get("PATH"), None);
+        let without = parse(serde_json::json!({"op": "getPolicies", "variables": null})).unwrap();
+        assert!(without.variables.is_none());
+        let error =
+            parse(serde_json::json!({"op": "getPolicies", "variables": ["HOME"]})).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+        // The operation's own fields are still checked.
+        assert!(parse(serde_json::json!({"op": "getPolicies", "variable": {}})).is_err());
     }
 
     #[test]

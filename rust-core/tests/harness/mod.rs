@@ -38,6 +38,17 @@ pub fn fast_client(base: &str, extra: serde_json::Value) -> mscommerce_core::cli
     mscommerce_core::client::Client::new(config).expect("client")
 }
 
+/// The variables the core uses, read from this process's environment the way the shim reads
+/// them from the PowerShell session's, for the `variables` of a configuration or request.
+pub fn session_variables() -> serde_json::Value {
+    serde_json::Value::Object(
+        std::env::vars()
+            .filter(|(name, _)| mscommerce_core::settings::is_used(name))
+            .map(|(name, value)| (name, serde_json::Value::String(value)))
+            .collect(),
+    )
+}
+
 /// A running emulator.
 pub struct Emulator {
     /// `http://127.0.0.1:PORT`.
