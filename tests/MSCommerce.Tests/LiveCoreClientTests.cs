@@ -20,42 +20,6 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
     public LiveCoreClientTests(EmulatorFixture emulator) => this.emulator = emulator;
 
     [Fact]
-    public void Policies_include_AllowSelfServicePurchase_with_its_description_and_default_value()
-    {
-        var policies = emulator.Client.GetPolicies(emulator.Token);
-
-        var policy = Assert.Single(policies, p => p.PolicyId == PolicyId);
-        Assert.False(string.IsNullOrWhiteSpace(policy.Description));
-        Assert.Contains(policy.DefaultValue, new[] { "Enabled", "Disabled", "OnlyTrialsWithoutPaymentMethod" });
-    }
-
-    [Fact]
-    public void One_policy_is_returned_by_its_id()
-    {
-        var policy = emulator.Client.GetPolicy(PolicyId, emulator.Token);
-
-        Assert.Equal(PolicyId, policy.PolicyId);
-    }
-
-    [Fact]
-    public void An_unknown_policy_id_is_a_non_terminating_NotFound_targeting_that_id()
-    {
-        const string unknown = "NoSuchPolicy";
-
-        var error = Assert.Throws<MSCommerceException>(() => emulator.Client.GetPolicy(unknown, emulator.Token));
-
-        Assert.Equal(("NotFound", "ObjectNotFound", unknown, false), (error.Code, error.Category, error.Target, error.Terminating));
-    }
-
-    [Fact]
-    public void A_request_without_any_token_is_a_terminating_NotConnected()
-    {
-        var error = Assert.Throws<MSCommerceException>(() => emulator.Client.GetPolicies(token: null));
-
-        Assert.Equal(("NotConnected", true), (error.Code, error.Terminating));
-    }
-
-    [Fact]
     public void Products_map_to_ProductPolicy_objects_with_every_property_set()
     {
         var items = emulator.Client.GetProductPolicies(PolicyId, scope: null, emulator.Token);

@@ -253,7 +253,7 @@ fn machine(root: &Path, dotnet: &Value, powershell: &PowerShellRun) -> Vec<(Stri
             figures["psVersion"].as_str().unwrap_or("?")
         ),
         PowerShellRun::Failed(_) => "found, but its benchmark failed".into(),
-        PowerShellRun::Absent => "none: not installed, and not installable on this machine (the NuGet mirror has no PowerShell package; see docs/building.md)".into(),
+        PowerShellRun::Absent => "none: `dotnet tool restore` could not bring the pinned PowerShell and no `pwsh` is on PATH".into(),
     };
     vec![
         ("date (UTC)".into(), today()),
@@ -424,8 +424,8 @@ fn render(f: &Figures) -> String {
     if ps.is_none() {
         let _ = writeln!(
             w,
-            "\n**This run had no PowerShell** (none is installed or installable on this \
-             machine), so every PowerShell-level figure says \"{NO_POWERSHELL}\". Beside each one \
+            "\n**This run had no PowerShell** (`dotnet tool restore` could not bring the pinned \
+             one and no `pwsh` was on PATH), so every PowerShell-level figure says \"{NO_POWERSHELL}\". Beside each one \
              is the nearest .NET-level equivalent, measured through `MSCommerce.Interop.CoreClient` \
              (the managed client the cmdlets call, with the same native core and the same \
              emulator) and labelled *proxy*. The targets are judged on the proxies here; run \
@@ -793,10 +793,11 @@ fn render(f: &Figures) -> String {
     let _ = writeln!(w, "\n## One HTTP client and one runtime per process\n");
     let _ = writeln!(
         w,
-        "- `rust-core/src/http/mod.rs`: `runtime()` (a multi-thread tokio runtime, 2 workers) and \
-         `http_client()` (one `reqwest::Client`: its connection pool keeps connections alive, \
-         idle ones for 90 s, and offers HTTP/2 by ALPN over TLS where the service takes it; \
-         the `http2` feature is on) are process-wide `OnceLock`s. `Client::new` only touches \
+        "- `rust-core/src/http/mod.rs`: `runtime()` (a multi-thread tokio runtime, 2 workers) is \
+         a process-wide `OnceLock`, and the HTTP clients are one `reqwest::Client` per proxy \
+         configuration (usually exactly one: its connection pool keeps connections alive, idle \
+         ones for 90 s, and offers HTTP/2 by ALPN over TLS where the service takes it; the \
+         `http2` feature is on), shared by the whole process. `Client::new` only touches \
          them, so every client (one per runspace) and every request of the process share one \
          runtime and one pool; nothing creates a client or a runtime per call.\n\
          - Proven by `rust-core/tests/connections.rs` (run by `cargo xtask test`): both functions \
