@@ -491,28 +491,40 @@ fn render(f: &Figures) -> String {
             );
         }
     }
-    let _ = writeln!(
-        w,
-        "| *proxy*: in a fresh .NET process, load `MSCommerce.dll`, load the native library and create a client (`CoreClient.Create`), median of {} | {} (assembly {}, native library and client {}) | < {IMPORT_TARGET_MS:.0} ms | {} |",
-        import["runs"],
-        ms(proxy_ms),
-        ms(num(&import["assemblyMs"])),
-        ms(num(&import["nativeAndClientMs"])),
-        if ps.is_some() { "—" } else { verdict(proxy_ms < IMPORT_TARGET_MS) }
-    );
-    let _ = writeln!(
-        w,
-        "| *proxy*: memory that adds (working set; private bytes {proxy_private:.1} MB) | {proxy_ws:.1} MB | < {IMPORT_TARGET_MB:.0} MB | {} |",
-        if ps.is_some() { "—" } else { verdict(proxy_ws < IMPORT_TARGET_MB) }
-    );
-    let _ = writeln!(
-        w,
-        "\nThe proxy does more than `Import-Module`: the module creates its client only on the \
-         first cmdlet of a session, and loads the native library then. It does less in one \
-         respect: PowerShell also reads the cmdlet classes' metadata and the format file, which \
-         needs PowerShell's own assemblies. Samples (ms): {}.",
-        join_numbers(&import["samplesMs"])
-    );
+    // The real Import-Module figure makes the .NET-level proxy redundant; it stays only where
+    // no PowerShell ran.
+    if ps.is_none() {
+        let _ = writeln!(
+            w,
+            "| *proxy*: in a fresh .NET process, load `MSCommerce.dll`, load the native library and create a client (`CoreClient.Create`), median of {} | {} (assembly {}, native library and client {}) | < {IMPORT_TARGET_MS:.0} ms | {} |",
+            import["runs"],
+            ms(proxy_ms),
+            ms(num(&import["assemblyMs"])),
+            ms(num(&import["nativeAndClientMs"])),
+            verdict(proxy_ms < IMPORT_TARGET_MS)
+        );
+        let _ = writeln!(
+            w,
+            "| *proxy*: memory that adds (working set; private bytes {proxy_private:.1} MB) | {proxy_ws:.1} MB | < {IMPORT_TARGET_MB:.0} MB | {} |",
+            verdict(proxy_ws < IMPORT_TARGET_MB)
+        );
+        let _ = writeln!(
+            w,
+            "\nThe proxy does more than `Import-Module`: the module creates its client only on the \
+             first cmdlet of a session, and loads the native library then. It does less in one \
+             respect: PowerShell also reads the cmdlet classes' metadata and the format file, which \
+             needs PowerShell's own assemblies. Samples (ms): {}.",
+            join_numbers(&import["samplesMs"])
+        );
+    }
+    if let Some(ps) = ps {
+        let _ = writeln!(
+            w,
+            "\nEach sample is timed inside the fresh process around `Import-Module MSCommerce` \
+             alone. Samples (ms): {}.",
+            join_numbers(&ps["import"]["samplesMs"])
+        );
+    }
     if import_ms >= IMPORT_TARGET_MS {
         why.push(format!(
             "**Import ({import_basis}) took {} (target < {IMPORT_TARGET_MS:.0} ms).** Profile of the \
