@@ -14,16 +14,7 @@
 #>
 
 BeforeAll {
-    $ErrorActionPreference = 'Stop'
-    Import-Module (Join-Path $PSScriptRoot 'Emulator.psm1') -Force
-    $manifest = Get-TestModuleManifest
-    $emulator = Start-TestEmulator
-    $savedServiceUri = $env:MSCOMMERCE_SERVICE_URI
-    $env:MSCOMMERCE_SERVICE_URI = $emulator.ServiceUri
-    $adminToken = New-TestToken -Emulator $emulator
-    Import-Module $manifest -Force 6>$null
-    # A connection another file left in this runspace would still point at that file's emulator.
-    Disconnect-MSCommerce
+    . (Join-Path $PSScriptRoot 'TestSession.ps1')
 
     # The service's own view of one product or offer type.
     function Get-ServiceValue([string] $ProductId, [string] $OfferType) {

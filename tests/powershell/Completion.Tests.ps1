@@ -12,16 +12,8 @@
 #>
 
 BeforeAll {
-    $ErrorActionPreference = 'Stop'
-    Import-Module (Join-Path $PSScriptRoot 'Emulator.psm1') -Force
-    $manifest = Get-TestModuleManifest
-    $emulator = Start-TestEmulator
-    $savedServiceUri = $env:MSCOMMERCE_SERVICE_URI
-    $env:MSCOMMERCE_SERVICE_URI = $emulator.ServiceUri
-    Import-Module $manifest -Force 6>$null
-    # A connection another file left in this runspace would still point at that file's emulator.
-    Disconnect-MSCommerce
-    Connect-MSCommerce -AccessToken (New-TestToken -Emulator $emulator) 6>$null
+    . (Join-Path $PSScriptRoot 'TestSession.ps1')
+    Connect-MSCommerce -AccessToken $adminToken 6>$null
 
     # The completions PowerShell offers with the cursor at the end of $Line.
     function Get-Completion([string] $Line) {
