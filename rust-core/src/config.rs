@@ -160,7 +160,8 @@ fn retry_policy(raw: &RawConfig) -> Result<RetryPolicy> {
 fn seconds(value: Option<f64>, default: f64, max: f64, name: &str) -> Result<Duration> {
     let value = value.unwrap_or(default);
     // Checked before converting: Duration::from_secs_f64 panics on negative or huge values.
-    if !(value.is_finite() && value > 0.0 && value <= max) {
+    // A positive value below a nanosecond would become a zero Duration, which means "no time".
+    if !(value.is_finite() && value >= 1e-9 && value <= max) {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             format!("{name} must be a number of seconds above 0 and at most {max}."),
@@ -342,6 +343,7 @@ mod tests {
         for (json, field) in [
             (r#"{"timeoutSeconds":0}"#, "timeoutSeconds"),
             (r#"{"timeoutSeconds":-1}"#, "timeoutSeconds"),
+            (r#"{"timeoutSeconds":1e-145}"#, "timeoutSeconds"),
             (r#"{"timeoutSeconds":3600.5}"#, "timeoutSeconds"),
             (r#"{"timeoutSeconds":1e308}"#, "timeoutSeconds"),
             (r#"{"maxAttempts":0}"#, "maxAttempts"),
