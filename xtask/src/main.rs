@@ -1,17 +1,18 @@
 //! The build, test and demo driver: `cargo xtask <verb>`, and what `build.ps1` runs.
 //!
-//! It lives in Rust so that it runs on any machine with the .NET SDK and Rust, with or without
-//! PowerShell (PowerShell is not always installable: see docs/building.md).
+//! It lives in Rust, beside the code it builds; where PowerShell has a tool of its own (the gallery
+//! package, reading a manifest), the xtask runs that tool in the PowerShell `powershell::find`
+//! gives. xtask/README.md says where each part is.
 
 mod bench;
 mod binary;
 mod emulator;
 mod layout;
+mod manifest;
 mod net472;
 mod pack;
 mod powershell;
 mod process;
-mod psd1;
 mod secrets;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +30,8 @@ verbs:
   demo     build, start the emulator, show the policy and the products, stop the emulator
   bench    build, run every benchmark (core, emulator, .NET, PowerShell where installed) and
            write docs/benchmarks.md
-  pack     build, then write and check the gallery package out/MSCommerce.<version>.nupkg
+  pack     build, then write (Publish-PSResource) and check the gallery package
+           out/MSCommerce.<version>.nupkg; needs PowerShell
              --no-build   pack out/MSCommerce/<version>/ as it is (CI signs it first)
              --all-rids   fail unless all six runtimes are in the package (the release)
            $MSCOMMERCE_RUNTIMES_DIR/<rid>/<library>: other machines' native libraries to include
@@ -193,10 +195,17 @@ fn test(root: &Path, only: &[String]) -> Result<(), String> {
             Err(why) => results.push(("net472 compile check (Windows PowerShell 5.1)", Err(why))),
         }
     }
-    // The install test of the PowerShell suite installs this package, so it is made for either.
-    let package = (wanted("package") || wanted("powershell")).then(|| {
-        pack::pack(&module.dir, &root.join("out")).and_then(|nupkg| pack::check(&nupkg, false))
-    });
+    // PowerShell makes the package, and the install test of the PowerShell suite installs it,
+    // so it is made for either.
+    let pwsh = (wanted("package") || wanted("powershell")).then(|| powershell::find(root));
+    let package = match &pwsh {
+        Some(Ok(pwsh)) => Some(
+            pack::pack(pwsh, root, &module.dir, &root.join("out"))
+                .and_then(|nupkg| pack::check(pwsh, root, &nupkg, false)),
+        ),
+        Some(Err(why)) => Some(Err(format!("no PowerShell to pack with: {why}"))),
+        None => None,
+    };
     match &package {
         Some(Ok(report)) => report.lines().iter().for_each(|line| println!("{line}")),
         Some(Err(why)) => println!("{why}"),
@@ -210,7 +219,7 @@ fn test(root: &Path, only: &[String]) -> Result<(), String> {
     }
     let target = layout::cargo_target(root);
     let pester_suite = "PowerShell (Pester: tests/powershell, the module in a real host)";
-    match wanted("powershell").then(|| powershell::find(root)) {
+    match pwsh.filter(|_| wanted("powershell")) {
         None => {}
         Some(Ok(pwsh)) => {
             let result_file = root.join("out").join("test-results").join("pester.xml");
@@ -298,8 +307,11 @@ fn pack_verb(root: &Path, options: &[String]) -> Result<(), String> {
     } else {
         layout::laid_out(root)?
     };
-    let nupkg = pack::pack(&module.dir, &root.join("out"))?;
-    let report = pack::check(&nupkg, all_rids)?;
+    let pwsh = powershell::find(root).map_err(|why| {
+        format!("PowerShell makes the package (Publish-PSResource) and reads its manifest: {why}")
+    })?;
+    let nupkg = pack::pack(&pwsh, root, &module.dir, &root.join("out"))?;
+    let report = pack::check(&pwsh, root, &nupkg, all_rids)?;
     let lines = report.lines();
     lines.iter().for_each(|line| println!("{line}"));
     // On GitHub Actions the job summary shows the package and its size.

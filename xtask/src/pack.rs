@@ -1,20 +1,22 @@
-//! `cargo xtask pack`: the gallery package, `out/MSCommerce.<version>.nupkg`, made from the
-//! laid-out module folder the way `Publish-Module` makes one (a NuGet package: the module's files
-//! at the root of the zip, a `.nuspec` built from the manifest with the gallery's tags, and the OPC
-//! parts `[Content_Types].xml`, `_rels/.rels` and the core properties), then checked.
+//! `cargo xtask pack`: the gallery package, `out/MSCommerce.<version>.nupkg`. PowerShell makes it:
+//! `xtask/scripts/pack.ps1` publishes the laid-out module folder with PSResourceGet's
+//! `Publish-PSResource` to a local file repository made for the run (no gallery is reached). This
+//! module then checks what came out.
 //!
-//! The check reads only the package, so it holds for a package built anywhere: the nuspec agrees
-//! with the manifest inside it, every command is tagged, every file the manifest names is there,
-//! nothing else is (no .pdb, build output or tests), and each native library is the right one for
-//! its folder's RID and stripped.
+//! The check reads only the package, so it holds for a package built anywhere: the manifest
+//! inside it passes `Test-ModuleManifest` and this project's rules, the nuspec agrees with it,
+//! every file the manifest names is there, nothing else is (no .pdb, build output or tests), and
+//! each native library is the right one for its folder's RID and stripped.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::binary;
 use crate::layout::RUNTIMES;
-use crate::psd1::{self, Table};
+use crate::manifest::{self, Table};
+use crate::powershell::PowerShell;
+use crate::process::run;
 
 /// The module's name: the manifest's file name and the package id.
 pub const ID: &str = "MSCommerce";
@@ -22,9 +24,13 @@ pub const ID: &str = "MSCommerce";
 /// The original module's last version; this one must be above it so that Update-Module moves on.
 const ORIGINAL_VERSION: [u64; 3] = [3, 0, 1];
 
+/// The script that makes the package, relative to the workspace root.
+const PACK_SCRIPT: &str = "xtask/scripts/pack.ps1";
+
 /// What `check` found in a good package.
 #[derive(Debug)]
 pub struct Report {
+    /// The package file.
     pub path: PathBuf,
     /// The package file's size.
     pub bytes: u64,
@@ -34,137 +40,53 @@ pub struct Report {
     pub files: Vec<(String, u64)>,
     /// The RIDs with a native library.
     pub runtimes: Vec<String>,
+    /// The cmdlets the manifest exports.
     pub cmdlets: usize,
 }
 
-/// Package metadata, from a manifest.
+/// What the nuspec must say, from the manifest: what `Publish-PSResource` derives from it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Metadata {
-    pub id: String,
-    pub version: String,
-    pub authors: String,
-    pub owners: String,
-    pub description: String,
-    pub copyright: String,
-    pub release_notes: String,
-    pub project_url: String,
-    pub license_url: String,
-    pub icon_url: String,
-    pub require_license_acceptance: bool,
-    pub tags: Vec<String>,
+struct Expected {
+    id: String,
+    version: String,
+    authors: String,
+    description: String,
+    project_url: String,
+    license_url: String,
+    release_notes: String,
+    /// `PSModule` and the manifest's tags.
+    tags: Vec<String>,
 }
 
-impl Metadata {
-    /// The metadata `Publish-Module` derives from the manifest: the manifest's tags, then
-    /// `PSModule`, `PSEdition_<edition>` for each compatible edition, and for the exported commands
-    /// `PSIncludes_Cmdlet`/`PSIncludes_Function` and `PSCmdlet_<name>`/`PSFunction_<name>` plus
-    /// `PSCommand_<name>`.
-    pub fn from_manifest(id: &str, manifest: &Table) -> Result<Metadata, String> {
-        let data = manifest
-            .table("PrivateData")
-            .and_then(|p| p.table("PSData"))
-            .cloned()
-            .unwrap_or_default();
+impl Expected {
+    fn from_manifest(manifest: &Table) -> Result<Expected, String> {
+        let data = psdata(manifest);
         let text = |table: &Table, key: &str| table.str(key).unwrap_or_default().to_owned();
-        let version = package_version(manifest)?;
-        let mut tags: Vec<String> = Vec::new();
-        let mut add = |tag: String| {
+        let mut tags = vec!["PSModule".to_owned()];
+        for tag in data.strings("Tags") {
             if !tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
                 tags.push(tag);
             }
-        };
-        data.strings("Tags").into_iter().for_each(&mut add);
-        add("PSModule".into());
-        for edition in manifest.strings("CompatiblePSEditions") {
-            add(format!("PSEdition_{edition}"));
         }
-        let cmdlets = manifest.strings("CmdletsToExport");
-        let functions = manifest.strings("FunctionsToExport");
-        if !cmdlets.is_empty() {
-            add("PSIncludes_Cmdlet".into());
-        }
-        if !functions.is_empty() {
-            add("PSIncludes_Function".into());
-        }
-        for cmdlet in &cmdlets {
-            add(format!("PSCmdlet_{cmdlet}"));
-            add(format!("PSCommand_{cmdlet}"));
-        }
-        for function in &functions {
-            add(format!("PSFunction_{function}"));
-            add(format!("PSCommand_{function}"));
-        }
-        let author = text(manifest, "Author");
-        Ok(Metadata {
-            id: id.to_owned(),
-            version,
-            owners: manifest
-                .str("CompanyName")
-                .map(str::to_owned)
-                .unwrap_or_else(|| author.clone()),
-            authors: author,
+        Ok(Expected {
+            id: ID.to_owned(),
+            version: package_version(manifest)?,
+            authors: text(manifest, "Author"),
             description: text(manifest, "Description"),
-            copyright: text(manifest, "Copyright"),
-            release_notes: text(&data, "ReleaseNotes"),
             project_url: text(&data, "ProjectUri"),
             license_url: text(&data, "LicenseUri"),
-            icon_url: text(&data, "IconUri"),
-            require_license_acceptance: data.bool("RequireLicenseAcceptance").unwrap_or(false),
+            release_notes: text(&data, "ReleaseNotes"),
             tags,
         })
     }
+}
 
-    /// The `.nuspec` document.
-    pub fn nuspec(&self) -> String {
-        let mut xml = String::from(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
-             <package xmlns=\"http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd\">\n  <metadata>\n",
-        );
-        let mut element = |name: &str, value: &str| {
-            if !value.is_empty() {
-                xml.push_str(&format!("    <{name}>{}</{name}>\n", escape(value)));
-            }
-        };
-        element("id", &self.id);
-        element("version", &self.version);
-        element("authors", &self.authors);
-        element("owners", &self.owners);
-        element(
-            "requireLicenseAcceptance",
-            if self.require_license_acceptance {
-                "true"
-            } else {
-                "false"
-            },
-        );
-        element("licenseUrl", &self.license_url);
-        element("projectUrl", &self.project_url);
-        element("iconUrl", &self.icon_url);
-        element("description", &self.description);
-        element("releaseNotes", &self.release_notes);
-        element("copyright", &self.copyright);
-        element("tags", &self.tags.join(" "));
-        xml.push_str("  </metadata>\n</package>\n");
-        xml
-    }
-
-    /// The OPC core properties part NuGet writes beside the nuspec.
-    fn core_properties(&self) -> String {
-        format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<coreProperties \
-             xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dcterms=\"http://purl.org/dc/terms/\" \
-             xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
-             xmlns=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\">\
-             <dc:creator>{}</dc:creator><dc:description>{}</dc:description>\
-             <dc:identifier>{}</dc:identifier><version>{}</version><keywords>{}</keywords>\
-             <lastModifiedBy>cargo xtask pack</lastModifiedBy></coreProperties>\n",
-            escape(&self.authors),
-            escape(&self.description),
-            escape(&self.id),
-            escape(&self.version),
-            escape(&self.tags.join(" ")),
-        )
-    }
+/// `PrivateData.PSData`, or an empty table.
+fn psdata(manifest: &Table) -> Table {
+    manifest
+        .table("PrivateData")
+        .and_then(|p| p.table("PSData"))
+        .unwrap_or_default()
 }
 
 /// `ModuleVersion`, NuGet-normalised (a fourth part of 0 dropped), with `-<Prerelease>` if any.
@@ -185,11 +107,10 @@ fn package_version(manifest: &Table) -> Result<String, String> {
         .map(u64::to_string)
         .collect::<Vec<_>>()
         .join(".");
-    let prerelease = manifest
-        .table("PrivateData")
-        .and_then(|p| p.table("PSData"))
-        .and_then(|d| d.str("Prerelease"))
-        .unwrap_or_default();
+    let prerelease = psdata(manifest)
+        .str("Prerelease")
+        .unwrap_or_default()
+        .to_owned();
     if !prerelease.is_empty() {
         text = format!("{text}-{prerelease}");
     }
@@ -199,13 +120,6 @@ fn package_version(manifest: &Table) -> Result<String, String> {
 fn version_parts(version: &str) -> Option<Vec<u64>> {
     let parts: Option<Vec<u64>> = version.split('.').map(|p| p.parse().ok()).collect();
     parts.filter(|p| (2..=4).contains(&p.len()))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn unescape(text: &str) -> String {
@@ -225,46 +139,7 @@ fn element_text(xml: &str, name: &str) -> Option<String> {
 }
 
 const NUSPEC_RELATIONSHIP: &str = "http://schemas.microsoft.com/packaging/2010/07/manifest";
-const CORE_PROPERTIES_RELATIONSHIP: &str =
-    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties";
 const CORE_PROPERTIES_FOLDER: &str = "package/services/metadata/core-properties/";
-
-fn rels(nuspec: &str, core_properties: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Relationships \
-         xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-         <Relationship Type=\"{NUSPEC_RELATIONSHIP}\" Target=\"/{nuspec}\" Id=\"R{}\" />\
-         <Relationship Type=\"{CORE_PROPERTIES_RELATIONSHIP}\" Target=\"/{core_properties}\" Id=\"R{}\" />\
-         </Relationships>\n",
-        &hash_hex(nuspec)[..16],
-        &hash_hex(core_properties)[..16],
-    )
-}
-
-/// `[Content_Types].xml`: a default content type for each extension in the package.
-fn content_types(names: &[String]) -> String {
-    let extensions: BTreeSet<String> = names
-        .iter()
-        .filter_map(|name| extension(name))
-        .map(|e| e.to_ascii_lowercase())
-        .collect();
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Types \
-         xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">",
-    );
-    for extension in extensions {
-        let content_type = match extension.as_str() {
-            "rels" => "application/vnd.openxmlformats-package.relationships+xml",
-            "psmdcp" => "application/vnd.openxmlformats-package.core-properties+xml",
-            _ => "application/octet",
-        };
-        xml.push_str(&format!(
-            "<Default Extension=\"{extension}\" ContentType=\"{content_type}\" />"
-        ));
-    }
-    xml.push_str("</Types>\n");
-    xml
-}
 
 fn extension(name: &str) -> Option<&str> {
     let file = name.rsplit('/').next()?;
@@ -273,151 +148,90 @@ fn extension(name: &str) -> Option<&str> {
         .filter(|e| !e.is_empty())
 }
 
-/// 32 hex digits from the text (std's SipHash with fixed keys: the same on every machine).
-fn hash_hex(text: &str) -> String {
-    use std::hash::{Hash, Hasher};
-    let half = |salt: u8| {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        salt.hash(&mut hasher);
-        text.hash(&mut hasher);
-        hasher.finish()
+/// A folder of its own under the system's temporary folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> Result<Scratch, String> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mscommerce-xtask-{label}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+
+    /// A new folder inside this one.
+    fn folder(&self, name: &str) -> Result<PathBuf, String> {
+        let dir = self.0.join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        Ok(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Publishes the module folder `module_dir` with `Publish-PSResource` to a file repository of
+/// this run's own and moves the package it wrote to `out_dir`; returns its path there.
+pub fn pack(
+    pwsh: &PowerShell,
+    root: &Path,
+    module_dir: &Path,
+    out_dir: &Path,
+) -> Result<PathBuf, String> {
+    let scratch = Scratch::new("pack")?;
+    let repository = scratch.folder("repository")?;
+    let mut step = pwsh
+        .script(root, PACK_SCRIPT)
+        .arg("-ModuleDir")
+        .arg(module_dir)
+        .arg("-Repository")
+        .arg(&repository)
+        .env("NO_COLOR", "1")
+        .env("POWERSHELL_TELEMETRY_OPTOUT", "1")
+        .env("POWERSHELL_UPDATECHECK", "Off");
+    if cfg!(unix) {
+        // PSResourceGet keeps its repository list under XDG_DATA_HOME here; the folder must
+        // exist, or .NET names no folder and the list lands in the working directory.
+        step = step.env("XDG_DATA_HOME", scratch.folder("data")?);
+    }
+    run(step)?;
+    let written: Vec<PathBuf> = std::fs::read_dir(&repository)
+        .map_err(|e| format!("list {}: {e}", repository.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "nupkg"))
+        .collect();
+    let [nupkg] = written.as_slice() else {
+        return Err(format!(
+            "Publish-PSResource left {} packages in {}, not one",
+            written.len(),
+            repository.display()
+        ));
     };
-    format!("{:016x}{:016x}", half(1), half(2))
-}
-
-/// The module folder's files, relative with `/`, sorted.
-fn module_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    fn walk(base: &Path, dir: &Path, into: &mut Vec<(String, PathBuf)>) -> Result<(), String> {
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("list {}: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(base, &path, into)?;
-            } else {
-                let relative = path
-                    .strip_prefix(base)
-                    .map_err(|e| e.to_string())?
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/");
-                into.push((relative, path));
-            }
-        }
-        Ok(())
-    }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
-    files.sort();
-    Ok(files)
-}
-
-/// Writes `<out_dir>/<id>.<version>.nupkg` from the module folder `module_dir` (whose manifest
-/// is `<id>.psd1`) and returns its path. The zip is the same for the same files: entries are in
-/// name order with a fixed time.
-pub fn pack(module_dir: &Path, out_dir: &Path) -> Result<PathBuf, String> {
-    let manifest_path = module_dir.join(format!("{ID}.psd1"));
-    let text = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| format!("read {}: {e}", manifest_path.display()))?;
-    let manifest = psd1::parse(&text).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
-    let metadata = Metadata::from_manifest(ID, &manifest)?;
-    let files = module_files(module_dir)?;
-
-    let nuspec_name = format!("{ID}.nuspec");
-    let core_properties_name = format!("{CORE_PROPERTIES_FOLDER}{}.psmdcp", hash_hex(&text));
-    let mut parts: Vec<(String, Vec<u8>)> = vec![
-        (
-            "_rels/.rels".into(),
-            rels(&nuspec_name, &core_properties_name).into_bytes(),
-        ),
-        (nuspec_name, metadata.nuspec().into_bytes()),
-    ];
-    for (relative, path) in &files {
-        let bytes = std::fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))?;
-        parts.push((relative.clone(), bytes));
-    }
-    parts.push((
-        core_properties_name,
-        metadata.core_properties().into_bytes(),
-    ));
-    let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
-    parts.push((
-        "[Content_Types].xml".into(),
-        content_types(&names).into_bytes(),
-    ));
-
     std::fs::create_dir_all(out_dir).map_err(|e| format!("create {}: {e}", out_dir.display()))?;
-    let target = out_dir.join(format!("{ID}.{}.nupkg", metadata.version));
+    let target = out_dir.join(nupkg.file_name().unwrap_or_default());
+    // A copy, not a rename: the temporary folder may be on another file system.
     let partial = target.with_extension("nupkg.partial");
-    write_zip(&partial, &parts).map_err(|e| format!("write {}: {e}", partial.display()))?;
+    std::fs::copy(nupkg, &partial).map_err(|e| format!("write {}: {e}", partial.display()))?;
     std::fs::rename(&partial, &target).map_err(|e| format!("write {}: {e}", target.display()))?;
     Ok(target)
 }
 
-fn write_zip(path: &Path, parts: &[(String, Vec<u8>)]) -> Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(9))
-        .last_modified_time(zip::DateTime::default())
-        .unix_permissions(0o644);
-    for (name, bytes) in parts {
-        zip.start_file(name.as_str(), options)
-            .map_err(|e| e.to_string())?;
-        zip.write_all(bytes).map_err(|e| e.to_string())?;
-    }
-    zip.finish()
-        .map_err(|e| e.to_string())?
-        .flush()
-        .map_err(|e| e.to_string())
-}
-
-/// Problems with the manifest itself, before any packing: what the gallery and this project ask
-/// of it (explicit exports, the original's GUID and a higher version, both editions, PowerShell
-/// 5.1, the .NET Framework 4.7.2 that netstandard2.0 needs there, license, project, notes, tags).
+/// Problems with the manifest itself, beyond what `Test-ModuleManifest` refuses: what the gallery
+/// and this project ask of it (explicit exports, the original's GUID and a higher version, both
+/// editions, PowerShell 5.1, the .NET Framework 4.7.2 that netstandard2.0 needs there, license,
+/// project, notes, tags).
 pub fn manifest_problems(manifest: &Table) -> Vec<String> {
-    const KEYS: [&str; 31] = [
-        "RootModule",
-        "ModuleToProcess",
-        "ModuleVersion",
-        "CompatiblePSEditions",
-        "GUID",
-        "Author",
-        "CompanyName",
-        "Copyright",
-        "Description",
-        "PowerShellVersion",
-        "PowerShellHostName",
-        "PowerShellHostVersion",
-        "DotNetFrameworkVersion",
-        "CLRVersion",
-        "ProcessorArchitecture",
-        "RequiredModules",
-        "RequiredAssemblies",
-        "ScriptsToProcess",
-        "TypesToProcess",
-        "FormatsToProcess",
-        "NestedModules",
-        "FunctionsToExport",
-        "CmdletsToExport",
-        "VariablesToExport",
-        "AliasesToExport",
-        "DscResourcesToExport",
-        "ModuleList",
-        "FileList",
-        "PrivateData",
-        "HelpInfoURI",
-        "DefaultCommandPrefix",
-    ];
     let mut problems = Vec::new();
-    for (key, _) in &manifest.0 {
-        if !KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
-            problems.push(format!(
-                "'{key}' is not a module manifest key (Test-ModuleManifest refuses it)"
-            ));
-        }
-    }
     let guid = manifest.str("GUID").unwrap_or_default();
     if guid != "0141756d-17fc-4ea8-9169-d034b210847e" {
         problems.push(format!(
@@ -474,11 +288,7 @@ pub fn manifest_problems(manifest: &Table) -> Vec<String> {
             problems.push(format!("{key} is empty"));
         }
     }
-    let data = manifest
-        .table("PrivateData")
-        .and_then(|p| p.table("PSData"))
-        .cloned()
-        .unwrap_or_default();
+    let data = psdata(manifest);
     for key in ["LicenseUri", "ProjectUri", "ReleaseNotes"] {
         if data.str(key).unwrap_or_default().is_empty() {
             problems.push(format!("PrivateData.PSData.{key} is empty"));
@@ -526,6 +336,21 @@ fn read_zip(path: &Path) -> Result<Vec<Entry>, String> {
     Ok(entries)
 }
 
+/// A relative name with `/`, no empty or `..` segment.
+fn is_plain(name: &str) -> bool {
+    !(name.contains('\\')
+        || name.starts_with('/')
+        || name.split('/').any(|s| s == ".." || s.is_empty()))
+}
+
+/// The package's own parts, which are not module files.
+fn is_metadata(name: &str) -> bool {
+    name == "[Content_Types].xml"
+        || name == "_rels/.rels"
+        || name == format!("{ID}.nuspec")
+        || (name.starts_with(CORE_PROPERTIES_FOLDER) && name.ends_with(".psmdcp"))
+}
+
 /// Why a file does not belong in the package, for files that often slip in.
 fn unwanted(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
@@ -550,7 +375,12 @@ fn unwanted(name: &str) -> Option<&'static str> {
 }
 
 /// Checks a package; the error lists every problem found.
-pub fn check(nupkg: &Path, all_runtimes: bool) -> Result<Report, String> {
+pub fn check(
+    pwsh: &PowerShell,
+    root: &Path,
+    nupkg: &Path,
+    all_runtimes: bool,
+) -> Result<Report, String> {
     let entries = read_zip(nupkg)?;
     let mut problems = Vec::new();
     let find = |name: &str| entries.iter().find(|(n, _)| n == name).map(|(_, b)| b);
@@ -560,22 +390,36 @@ pub fn check(nupkg: &Path, all_runtimes: bool) -> Result<Report, String> {
         if !seen.insert(name.to_ascii_lowercase()) {
             problems.push(format!("{name} is in the package twice"));
         }
-        if name.contains('\\')
-            || name.starts_with('/')
-            || name.split('/').any(|s| s == ".." || s.is_empty())
-        {
+        if !is_plain(name) {
             problems.push(format!("'{name}' is not a plain relative path"));
         }
     }
 
-    // The module manifest and the nuspec, which must agree.
-    let manifest = match find(&format!("{ID}.psd1")) {
-        None => return Err(format!("{}: no {ID}.psd1 at the root", nupkg.display())),
-        Some(bytes) => psd1::parse(&String::from_utf8_lossy(bytes))
-            .map_err(|e| format!("{}: {ID}.psd1: {e}", nupkg.display()))?,
-    };
+    // The module manifest, read by PowerShell from the package's own files (so that
+    // Test-ModuleManifest also sees whether the files it names are there), and the nuspec, which
+    // must agree with it.
+    if find(&format!("{ID}.psd1")).is_none() {
+        return Err(format!("{}: no {ID}.psd1 at the root", nupkg.display()));
+    }
+    let scratch = Scratch::new("check")?;
+    let unpacked_dir = scratch.folder(ID)?;
+    for (name, bytes) in &entries {
+        if is_metadata(name) || !is_plain(name) {
+            continue;
+        }
+        let path = unpacked_dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| format!("write {}: {e}", path.display()))?;
+    }
+    let read = manifest::read(pwsh, root, &unpacked_dir.join(format!("{ID}.psd1")))
+        .map_err(|e| format!("{}: {ID}.psd1: {e}", nupkg.display()))?;
+    let manifest = read.data;
+    problems.extend(read.problems);
     problems.extend(manifest_problems(&manifest));
-    let expected = Metadata::from_manifest(ID, &manifest)?;
+    let expected = Expected::from_manifest(&manifest)?;
     let nuspec_name = format!("{ID}.nuspec");
     let nuspec = find(&nuspec_name)
         .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -703,11 +547,7 @@ pub fn check(nupkg: &Path, all_runtimes: bool) -> Result<Report, String> {
     let mut files = Vec::new();
     let mut unpacked = 0u64;
     for (name, bytes) in &entries {
-        let metadata = name == "[Content_Types].xml"
-            || name == "_rels/.rels"
-            || *name == nuspec_name
-            || (name.starts_with(CORE_PROPERTIES_FOLDER) && name.ends_with(".psmdcp"));
-        if metadata {
+        if is_metadata(name) {
             continue;
         }
         files.push((name.clone(), bytes.len() as u64));
@@ -759,6 +599,7 @@ pub fn check(nupkg: &Path, all_runtimes: bool) -> Result<Report, String> {
         }
     }
 
+    files.sort();
     if !problems.is_empty() {
         return Err(format!(
             "{} has {} problem(s):\n  {}",
@@ -794,7 +635,7 @@ impl Report {
             ),
             format!("  runtimes: {}", self.runtimes.join(", ")),
             format!(
-                "  checks passed: nuspec agrees with the manifest, {} cmdlets tagged, every referenced file present, nothing else, native libraries stripped",
+                "  checks passed: Test-ModuleManifest and the manifest rules, nuspec agrees with the manifest ({} cmdlets), every referenced file present, nothing else, native libraries stripped",
                 self.cmdlets
             ),
         ];
@@ -812,6 +653,20 @@ fn megabytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use std::sync::OnceLock;
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+    }
+
+    /// PowerShell, which makes and reads every package: the tests fail without it.
+    fn pwsh() -> &'static PowerShell {
+        static PWSH: OnceLock<PowerShell> = OnceLock::new();
+        PWSH.get_or_init(|| {
+            crate::powershell::find(root()).expect("PowerShell is required to pack")
+        })
+    }
 
     const MANIFEST: &str = "@{
         RootModule = 'MSCommerce.psm1'
@@ -837,8 +692,10 @@ mod tests {
         } }
     }";
 
-    /// A module folder like the real one, with an ELF library that has the given sections.
-    fn module(dir: &Path, sections: &[&str]) {
+    /// A module folder like the real one, `<dir>/MSCommerce`, with an ELF library that has the
+    /// given sections.
+    fn module(dir: &Path, sections: &[&str]) -> PathBuf {
+        let dir = dir.join(ID);
         let files: [(&str, Vec<u8>); 6] = [
             ("MSCommerce.psd1", MANIFEST.as_bytes().to_vec()),
             ("MSCommerce.psm1", b"Write-Host 'x'".to_vec()),
@@ -855,47 +712,46 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, bytes).unwrap();
         }
+        dir
+    }
+
+    fn entry<'a>(entries: &'a [Entry], name: &str) -> &'a [u8] {
+        &entries.iter().find(|(n, _)| n == name).unwrap().1
+    }
+
+    /// Writes `entries` over the package at `path`: a package changed after PowerShell made it.
+    fn rewrite(path: &Path, entries: &[Entry]) {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        for (name, bytes) in entries {
+            zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
     }
 
     #[test]
     fn a_packed_module_passes_the_check_and_its_nuspec_follows_the_manifest() {
         let temp = tempfile::tempdir().unwrap();
-        let dir = temp.path().join("module");
-        module(&dir, &[".text", ".dynsym"]);
-        let nupkg = pack(&dir, &temp.path().join("out")).unwrap();
+        let dir = module(temp.path(), &[".text", ".dynsym"]);
+        let nupkg = pack(pwsh(), root(), &dir, &temp.path().join("out")).unwrap();
         assert_eq!(nupkg.file_name().unwrap(), "MSCommerce.4.1.0.nupkg");
-        let report = check(&nupkg, false).unwrap();
+        let report = check(pwsh(), root(), &nupkg, false).unwrap();
         assert_eq!(report.runtimes, ["linux-x64"]);
         assert_eq!(report.cmdlets, 2);
         assert_eq!(report.files.len(), 6);
 
         let entries = read_zip(&nupkg).unwrap();
-        let nuspec = String::from_utf8(
-            entries
-                .iter()
-                .find(|(n, _)| n == "MSCommerce.nuspec")
-                .unwrap()
-                .1
-                .clone(),
-        )
-        .unwrap();
+        let nuspec = String::from_utf8_lossy(entry(&entries, "MSCommerce.nuspec")).into_owned();
         assert_eq!(element_text(&nuspec, "id").as_deref(), Some("MSCommerce"));
         assert_eq!(element_text(&nuspec, "authors").as_deref(), Some("A & B"));
         assert!(nuspec.contains("<description>Allow &lt;or&gt; block.</description>"));
-        assert_eq!(
-            element_text(&nuspec, "tags").unwrap(),
-            "MSCommerce Windows PSModule PSEdition_Desktop PSEdition_Core PSIncludes_Cmdlet \
-             PSCmdlet_Get-MSCommercePolicy PSCommand_Get-MSCommercePolicy \
-             PSCmdlet_Update-MSCommerceProductPolicy PSCommand_Update-MSCommerceProductPolicy"
-        );
-        // The same files give the same bytes.
-        let again = pack(&dir, &temp.path().join("again")).unwrap();
-        assert_eq!(
-            std::fs::read(&nupkg).unwrap(),
-            std::fs::read(again).unwrap()
-        );
+        let tags = element_text(&nuspec, "tags").unwrap();
+        for tag in ["PSModule", "MSCommerce", "Windows"] {
+            assert!(tags.split_whitespace().any(|t| t == tag), "{tag} in {tags}");
+        }
         // Six runtimes are asked for only of the release package.
-        assert!(check(&nupkg, true)
+        assert!(check(pwsh(), root(), &nupkg, true)
             .unwrap_err()
             .contains("runtimes/osx-arm64/native/libmscommerce_core.dylib is missing"));
     }
@@ -903,8 +759,7 @@ mod tests {
     #[test]
     fn the_check_names_stray_files_unstripped_libraries_and_missing_references() {
         let temp = tempfile::tempdir().unwrap();
-        let dir = temp.path().join("module");
-        module(&dir, &[".text", ".symtab"]);
+        let dir = module(temp.path(), &[".text", ".symtab"]);
         std::fs::write(dir.join("MSCommerce.pdb"), b"x").unwrap();
         std::fs::write(dir.join("MSCommerce.xml"), b"<doc/>").unwrap();
         std::fs::create_dir_all(dir.join("runtimes/osx-arm64/native")).unwrap();
@@ -913,27 +768,34 @@ mod tests {
             crate::binary::tests::elf_with_sections(&[]),
         )
         .unwrap();
-        std::fs::remove_file(dir.join("MSCommerce.Format.ps1xml")).unwrap();
-        let nupkg = pack(&dir, temp.path()).unwrap();
-        let error = check(&nupkg, false).unwrap_err();
+        let nupkg = pack(pwsh(), root(), &dir, temp.path()).unwrap();
+        // Publish-PSResource refuses a module whose manifest names a missing file, so that
+        // package is made by taking the file out afterwards.
+        let entries: Vec<Entry> = read_zip(&nupkg)
+            .unwrap()
+            .into_iter()
+            .filter(|(name, _)| name != "MSCommerce.Format.ps1xml")
+            .collect();
+        rewrite(&nupkg, &entries);
+        let error = check(pwsh(), root(), &nupkg, false).unwrap_err();
         for expected in [
             "MSCommerce.pdb is debug symbols",
             "MSCommerce.xml is neither named by the manifest nor a native library",
             "libmscommerce_core.so is not stripped: it has .symtab",
             "runtimes/osx-arm64/native/libmscommerce_core.dylib is a linux-x64 library in the osx-arm64 folder",
             "FormatsToProcess names MSCommerce.Format.ps1xml, which is missing",
+            "Test-ModuleManifest: ",
         ] {
             assert!(error.contains(expected), "{expected}\nnot in\n{error}");
         }
     }
 
     #[test]
-    fn a_nuspec_that_disagrees_with_the_manifest_or_lacks_a_cmdlet_tag_fails() {
+    fn a_nuspec_that_disagrees_with_the_manifest_or_lacks_a_tag_fails() {
         let temp = tempfile::tempdir().unwrap();
-        let dir = temp.path().join("module");
-        module(&dir, &[]);
-        let good = pack(&dir, temp.path()).unwrap();
-        // Rewrite the package with a nuspec that has an old version and no tag for one cmdlet.
+        let dir = module(temp.path(), &[]);
+        let good = pack(pwsh(), root(), &dir, temp.path()).unwrap();
+        // The nuspec rewritten with an old version and without one of the manifest's tags.
         let entries: Vec<Entry> = read_zip(&good)
             .unwrap()
             .into_iter()
@@ -942,21 +804,22 @@ mod tests {
                     let text = String::from_utf8(bytes)
                         .unwrap()
                         .replace("<version>4.1.0</version>", "<version>4.0.0</version>")
-                        .replace(" PSCmdlet_Update-MSCommerceProductPolicy", "");
+                        .replace(" Windows", "");
                     (name, text.into_bytes())
                 } else {
                     (name, bytes)
                 }
             })
             .collect();
-        write_zip(&good, &entries).unwrap();
-        let error = check(&good, false).unwrap_err();
+        rewrite(&good, &entries);
+        let error = check(pwsh(), root(), &good, false).unwrap_err();
         assert!(error.contains("nuspec <version> is '4.0.0' but the manifest says '4.1.0'"));
-        assert!(error.contains("nuspec <tags> lacks PSCmdlet_Update-MSCommerceProductPolicy"));
+        assert!(error.contains("nuspec <tags> lacks Windows"), "{error}");
     }
 
     #[test]
     fn manifest_rules_catch_wildcards_old_versions_and_unknown_keys() {
+        let temp = tempfile::tempdir().unwrap();
         let bad = MANIFEST
             .replace("'4.1.0'", "'3.0.1'")
             .replace(
@@ -964,36 +827,57 @@ mod tests {
                 "CmdletsToExport = '*'",
             )
             .replace("FunctionsToExport = @()", "FunctionToExport = @()");
-        let problems = manifest_problems(&psd1::parse(&bad).unwrap()).join("\n");
+        // In a module folder: Test-ModuleManifest stops at the first file it cannot find.
+        let path = module(&temp.path().join("bad"), &[]).join("MSCommerce.psd1");
+        std::fs::write(&path, bad).unwrap();
+        let read = manifest::read(pwsh(), root(), &path).unwrap();
+        let problems = manifest_problems(&read.data).join("\n");
         assert!(
             problems.contains("above the original's 3.0.1"),
             "{problems}"
         );
         assert!(problems.contains("CmdletsToExport has the wildcard '*'"));
         assert!(problems.contains("FunctionsToExport is missing"));
-        assert!(problems.contains("'FunctionToExport' is not a module manifest key"));
-        assert!(manifest_problems(&psd1::parse(MANIFEST).unwrap()).is_empty());
+        // Unknown keys are PowerShell's to refuse, and the publish refuses them too.
+        assert!(
+            read.problems.join("\n").contains("FunctionToExport"),
+            "{:?}",
+            read.problems
+        );
+        let dir = module(&temp.path().join("unknown-key"), &[]);
+        std::fs::write(
+            dir.join("MSCommerce.psd1"),
+            MANIFEST.replace(
+                "AliasesToExport = @()",
+                "AliasesToExport = @()\nAliasToExport = @()",
+            ),
+        )
+        .unwrap();
+        assert!(pack(pwsh(), root(), &dir, temp.path()).is_err());
+
+        let good = temp.path().join("good.psd1");
+        std::fs::write(&good, MANIFEST).unwrap();
+        let read = manifest::read(pwsh(), root(), &good).unwrap();
+        assert_eq!(manifest_problems(&read.data), Vec::<String>::new());
     }
 
     #[test]
     fn the_project_manifest_meets_the_gallery_rules() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let text = std::fs::read_to_string(root.join("MSCommerce.psd1")).unwrap();
-        let manifest = psd1::parse(&text).unwrap();
-        assert_eq!(manifest_problems(&manifest), Vec::<String>::new());
-        let metadata = Metadata::from_manifest(ID, &manifest).unwrap();
-        for cmdlet in manifest.strings("CmdletsToExport") {
-            assert!(metadata.tags.contains(&format!("PSCmdlet_{cmdlet}")));
-        }
+        let read = manifest::read(pwsh(), root(), &root().join("MSCommerce.psd1")).unwrap();
+        assert_eq!(manifest_problems(&read.data), Vec::<String>::new());
+        let expected = Expected::from_manifest(&read.data).unwrap();
+        assert_eq!(expected.tags[0], "PSModule");
+        assert!(expected.tags.len() > 1);
     }
 
     #[test]
     fn versions_are_normalised_as_nuget_does() {
         let version = |v: &str, pre: &str| {
-            let text = format!(
-                "@{{ ModuleVersion = '{v}'; PrivateData = @{{ PSData = @{{ Prerelease = '{pre}' }} }} }}"
-            );
-            package_version(&psd1::parse(&text).unwrap())
+            let json = serde_json::json!({
+                "ModuleVersion": v,
+                "PrivateData": { "PSData": { "Prerelease": pre } }
+            });
+            package_version(&Table::from_value(&json).unwrap())
         };
         assert_eq!(version("4.0.0.0", "").unwrap(), "4.0.0");
         assert_eq!(version("4.0", "").unwrap(), "4.0.0");
