@@ -14,6 +14,7 @@ mod pack;
 mod powershell;
 mod process;
 mod secrets;
+mod template;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
