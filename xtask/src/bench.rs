@@ -1,6 +1,7 @@
 //! `cargo xtask bench` (`build.ps1 bench`): every benchmark in one run, written to
 //! `docs/benchmarks.md` with the machine, the command and each figure beside its comparison and
-//! target.
+//! target. The document's prose is `docs/benchmarks.template.md`; this module measures, formats
+//! the figures, decides the verdicts and fills them in by name (`template`).
 //!
 //! 1. the release module (`layout::build`);
 //! 2. criterion benchmarks of the core's hot paths (`rust-core/benches/hot_paths.rs`);
