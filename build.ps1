@@ -4,14 +4,15 @@
     Builds, tests and demonstrates the MSCommerce module.
 
 .DESCRIPTION
-    A thin front for `cargo xtask <verb>`, which holds the build logic so that the same build also
-    runs where PowerShell cannot be installed. Run from PowerShell, the PowerShell-level tests and
-    the demo use the PowerShell running this script.
+    A thin front for `cargo xtask <verb>`, which holds the build logic. Run from PowerShell, the
+    PowerShell-level tests, the demo and the packing (Publish-PSResource) use the PowerShell
+    running this script.
 
     build   builds the core, the emulator and the shim; lays out out/MSCommerce/<version>/
     test    builds, then runs every test suite
     demo    builds, starts the emulator, shows the policy and the products, stops the emulator
-    pack    builds, then writes and checks the gallery package out/MSCommerce.<version>.nupkg
+    pack    builds, then writes (Publish-PSResource, to a local file repository of its own) and
+            checks the gallery package out/MSCommerce.<version>.nupkg
             (-NoBuild: packs out/MSCommerce/<version>/ as it is, which CI signs first; -AllRids:
             fails unless all six runtimes are in it). Native libraries built on other machines
             are laid out too from $env:MSCOMMERCE_RUNTIMES_DIR/<rid>/<library>.
