@@ -18,9 +18,10 @@ mod harness;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use mscommerce_core::client::service::{ServiceItem, ServiceList};
 use mscommerce_core::client::Client;
 use mscommerce_core::config::ClientConfig;
-use mscommerce_core::policy::{OutputItem, Request, ServiceItem, ServiceList};
+use mscommerce_core::protocol::{OutputItem, Request};
 use mscommerce_core::Cancel;
 use serde_json::{json, Value};
 
@@ -75,13 +76,13 @@ fn request(c: &mut Criterion) {
     group.bench_function("get_product_policies", |b| {
         b.iter(|| {
             let request = Request::from_json(black_box(&list)).expect("request");
-            request.http(&base).expect("HTTP request")
+            mscommerce_core::client::licensing::http(&request, &base).expect("HTTP request")
         })
     });
     group.bench_function("update_product_policy", |b| {
         b.iter(|| {
             let request = Request::from_json(black_box(&update)).expect("request");
-            request.http(&base).expect("HTTP request")
+            mscommerce_core::client::licensing::http(&request, &base).expect("HTTP request")
         })
     });
     group.finish();

@@ -2,42 +2,38 @@
 //! to try (see `docs/abi.md` and `docs/reliability.md`), with the caller's environment variables
 //! and PowerShell edition (see [`crate::settings`]).
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
-use url::{Host, Url};
 
-use crate::auth::Secret;
+pub use crate::environment::parse_service_uri;
 use crate::environment::{Choices, Endpoints};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::retry::{
     RetryPolicy, DEFAULT_BASE_DELAY_SECONDS, DEFAULT_BUDGET_SECONDS, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_DELAY_SECONDS,
 };
-use crate::settings::{redact_credentials, Edition, Variables};
-
-/// The public licensing service.
-pub const DEFAULT_SERVICE_URI: &str = "https://licensing.m365.microsoft.com";
+use crate::secret::Secret;
+use crate::settings::{Edition, Variables};
 
 /// A validated client configuration.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// What the caller chose of the endpoints; a client that holds no connection resolves its
     /// endpoints from these again when the variables change.
-    pub choices: Choices,
+    pub(crate) choices: Choices,
     /// The endpoints the choices and [`ClientConfig::variables`] gave when the configuration
     /// was read.
-    pub endpoints: Endpoints,
+    pub(crate) endpoints: Endpoints,
     /// The environment variables as the caller saw them (`variables`); a request that carries
     /// its own replaces them.
-    pub variables: Variables,
+    pub(crate) variables: Variables,
     /// The PowerShell edition of the caller (`edition`), for the wording of HTTP failures.
-    pub edition: Edition,
+    pub(crate) edition: Edition,
     /// A bearer token obtained elsewhere, if the connection has one.
-    pub access_token: Option<Secret>,
+    pub(crate) access_token: Option<Secret>,
     /// The `User-Agent` header.
-    pub user_agent: String,
+    pub(crate) user_agent: String,
     /// How long one attempt of an HTTP request may take in all (connecting, sending, reading).
     pub request_timeout: Duration,
     /// How often and for how long a request is retried.
@@ -168,58 +164,6 @@ fn seconds(value: Option<f64>, default: f64, max: f64, name: &str) -> Result<Dur
         ));
     }
     Ok(Duration::from_secs_f64(value))
-}
-
-/// Validates a service URI: `https`, or `http` only to a loopback host, with no query, fragment
-/// or credentials. A trailing slash is dropped.
-pub fn parse_service_uri(text: &str) -> Result<Url> {
-    parse_endpoint_uri(text, "service URI")
-}
-
-/// Validates the URI of a service or authority (`what` names it in errors), as
-/// [`parse_service_uri`] describes.
-pub fn parse_endpoint_uri(text: &str, what: &str) -> Result<Url> {
-    // The URI may come from a variable and hold credentials: they are never repeated.
-    let shown = redact_credentials(text);
-    let invalid = |why: &str| {
-        Error::new(
-            ErrorKind::InvalidArgument,
-            format!("The {what} '{shown}' is not valid: {why}"),
-        )
-        .with_target(Some(&shown))
-    };
-    let mut url = Url::parse(text.trim()).map_err(|e| invalid(&e.to_string()))?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("it must not have a query or a fragment."));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("it must not hold credentials."));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(url.host()) => {}
-        "http" => {
-            return Err(invalid(
-                "plain http is allowed only to a loopback host (localhost, 127.0.0.1, [::1]); use https.",
-            ))
-        }
-        _ => return Err(invalid("the scheme must be https.")),
-    }
-    if url.host().is_none() {
-        return Err(invalid("it has no host."));
-    }
-    let trimmed = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&trimmed);
-    Ok(url)
-}
-
-fn is_loopback(host: Option<Host<&str>>) -> bool {
-    match host {
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 #[cfg(test)]

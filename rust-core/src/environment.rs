@@ -7,11 +7,15 @@
 //! cloud's. So the local emulator is one more environment, chosen by two variables, and
 //! `-Environment Public` always means the real service.
 
-use url::Url;
+use std::net::IpAddr;
 
-use crate::config::parse_endpoint_uri;
+use url::{Host, Url};
+
 use crate::error::{Error, ErrorKind, Result};
-use crate::settings::Variables;
+use crate::settings::{redact_credentials, Variables};
+
+/// The public licensing service.
+pub const DEFAULT_SERVICE_URI: &str = "https://licensing.m365.microsoft.com";
 
 /// The variable holding the default service URI.
 pub const SERVICE_VARIABLE: &str = "MSCOMMERCE_SERVICE_URI";
@@ -39,7 +43,7 @@ pub struct Cloud {
 pub const CLOUDS: &[Cloud] = &[Cloud {
     name: "Public",
     authority_uri: crate::auth::signin::DEFAULT_AUTHORITY_URI,
-    service_uri: crate::config::DEFAULT_SERVICE_URI,
+    service_uri: DEFAULT_SERVICE_URI,
 }];
 
 /// Where a connection signs in and which service it calls.
@@ -152,6 +156,58 @@ impl Endpoints {
             service_uri,
             authority_uri,
         })
+    }
+}
+
+/// Validates a service URI: `https`, or `http` only to a loopback host, with no query, fragment
+/// or credentials. A trailing slash is dropped.
+pub fn parse_service_uri(text: &str) -> Result<Url> {
+    parse_endpoint_uri(text, "service URI")
+}
+
+/// Validates the URI of a service or authority (`what` names it in errors), as
+/// [`parse_service_uri`] describes.
+pub fn parse_endpoint_uri(text: &str, what: &str) -> Result<Url> {
+    // The URI may come from a variable and hold credentials: they are never repeated.
+    let shown = redact_credentials(text);
+    let invalid = |why: &str| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("The {what} '{shown}' is not valid: {why}"),
+        )
+        .with_target(Some(&shown))
+    };
+    let mut url = Url::parse(text.trim()).map_err(|e| invalid(&e.to_string()))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not have a query or a fragment."));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("it must not hold credentials."));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(url.host()) => {}
+        "http" => {
+            return Err(invalid(
+                "plain http is allowed only to a loopback host (localhost, 127.0.0.1, [::1]); use https.",
+            ))
+        }
+        _ => return Err(invalid("the scheme must be https.")),
+    }
+    if url.host().is_none() {
+        return Err(invalid("it has no host."));
+    }
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+fn is_loopback(host: Option<Host<&str>>) -> bool {
+    match host {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
     }
 }
 

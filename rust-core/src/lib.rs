@@ -7,7 +7,7 @@
 //! (documented in `docs/abi.md`); the `rlib` build lets Rust tests drive the same code directly.
 //!
 //! ```no_run
-//! use mscommerce_core::{client::Client, config::ClientConfig, policy::Request, Cancel};
+//! use mscommerce_core::{client::Client, config::ClientConfig, protocol::Request, Cancel};
 //!
 //! let config = ClientConfig::from_json(r#"{"serviceUri":"http://127.0.0.1:8080"}"#).unwrap();
 //! let client = Client::new(config).unwrap();
@@ -17,15 +17,17 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod auth;
+pub(crate) mod auth;
 pub mod client;
 pub mod config;
-pub mod environment;
-pub mod error;
+pub(crate) mod environment;
+mod error;
 pub mod ffi;
 pub mod http;
 pub mod log;
-pub mod policy;
+pub(crate) mod policy;
+pub mod protocol;
+pub(crate) mod secret;
 pub mod settings;
 
 pub use error::{Error, ErrorKind, Result};

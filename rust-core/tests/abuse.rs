@@ -11,7 +11,7 @@ use std::sync::{Barrier, OnceLock};
 use std::time::Duration;
 
 use mscommerce_core::config::ClientConfig;
-use mscommerce_core::policy::{Request, MAX_REQUEST_BYTES};
+use mscommerce_core::protocol::{Request, MAX_REQUEST_BYTES};
 use mscommerce_core::ErrorKind;
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
@@ -120,7 +120,8 @@ fn check_url(
             return Ok(());
         }
     };
-    let http = request.http(base).expect("a licensing request has a URL");
+    let http = mscommerce_core::client::licensing::http(&request, base)
+        .expect("a licensing request has a URL");
     let url = &http.url;
     prop_assert_eq!(url.scheme(), base.scheme());
     prop_assert_eq!(url.host(), base.host());
@@ -315,7 +316,7 @@ fn check_request(json: &str) -> Result<(), TestCaseError> {
             let base =
                 mscommerce_core::config::parse_service_uri("https://licensing.m365.microsoft.com")
                     .expect("base");
-            if let Ok(http) = request.http(&base) {
+            if let Ok(http) = mscommerce_core::client::licensing::http(&request, &base) {
                 prop_assert_eq!(http.url.host_str(), Some("licensing.m365.microsoft.com"));
             }
         }

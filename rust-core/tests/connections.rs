@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use mscommerce_core::client::Client;
 use mscommerce_core::config::ClientConfig;
-use mscommerce_core::policy::Request;
+use mscommerce_core::protocol::Request;
 use mscommerce_core::settings::Variables;
 use mscommerce_core::{http, Cancel};
 use serde_json::{json, Value};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mscommerce_core::client::Client;
 use mscommerce_core::config::ClientConfig;
-use mscommerce_core::policy::Request;
+use mscommerce_core::protocol::Request;
 use mscommerce_core::{Cancel, ErrorKind};
 use serde_json::json;
 

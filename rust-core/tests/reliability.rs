@@ -8,7 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use mscommerce_core::policy::Request;
+use mscommerce_core::protocol::Request;
 use mscommerce_core::{Cancel, Error, ErrorKind};
 use serde_json::{json, Value};
 

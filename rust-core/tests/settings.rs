@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use mscommerce_core::client::Client;
 use mscommerce_core::config::ClientConfig;
-use mscommerce_core::policy::Request;
+use mscommerce_core::protocol::Request;
 use mscommerce_core::settings::{NAMES, PREFIX};
 use mscommerce_core::{Cancel, ErrorKind};
 use serde_json::{json, Value};

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use harness::Emulator;
 use mscommerce_core::client::Client;
 use mscommerce_core::config::ClientConfig;
-use mscommerce_core::policy::Request;
+use mscommerce_core::protocol::Request;
 use mscommerce_core::{Cancel, ErrorKind};
 use mscommerce_emulator::settings::Settings;
 

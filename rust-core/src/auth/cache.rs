@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 
 use super::signin::SignIn;
 use super::tokens::TokenSet;
-use super::Secret;
 use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
 use crate::settings::Variables;
 
 /// The service name of the entries in the OS secret store.

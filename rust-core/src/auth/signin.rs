@@ -109,7 +109,7 @@ impl Identity {
 
 impl SignIn {
     /// A sign-in of `identity` at `authority_uri` (already validated, see
-    /// [`crate::config::parse_endpoint_uri`]).
+    /// [`crate::environment::parse_endpoint_uri`]).
     pub fn new(authority_uri: Url, identity: &Identity) -> Self {
         SignIn {
             authority_uri,

@@ -6,9 +6,9 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::signin::SignIn;
-use super::Secret;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Cancel};
+use crate::secret::Secret;
 use crate::settings::{redact_credentials, Variables};
 
 /// Refresh an access token this long before it expires, so no request carries one that expires
@@ -176,7 +176,7 @@ pub async fn refresh(
     let refresh = tokens
         .refresh
         .as_ref()
-        .ok_or_else(|| Error::new(ErrorKind::AuthExpired, crate::policy::AUTH_EXPIRED_MESSAGE))?;
+        .ok_or_else(|| Error::new(ErrorKind::AuthExpired, super::AUTH_EXPIRED_MESSAGE))?;
     redeem_refresh_token(variables, signin, refresh, cancel).await
 }
 
@@ -205,7 +205,7 @@ pub async fn redeem_refresh_token(
         }
         TokenReply::Refused { .. } => Err(Error::new(
             ErrorKind::AuthExpired,
-            crate::policy::AUTH_EXPIRED_MESSAGE,
+            super::AUTH_EXPIRED_MESSAGE,
         )),
     }
 }

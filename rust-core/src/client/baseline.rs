@@ -6,12 +6,13 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::Client;
-use crate::auth::Secret;
 use crate::error::Result;
 use crate::http::Cancel;
 use crate::log::Sink;
-use crate::policy::baseline::{now_rfc3339, Baseline, Current, Provenance};
+use crate::policy::baseline::{now_rfc3339, Baseline, Current, Drift, Provenance};
 use crate::policy::Scope;
+use crate::protocol::OutputItem;
+use crate::secret::Secret;
 
 /// Both scopes of a policy as the service lists them now.
 async fn current(
@@ -24,11 +25,7 @@ async fn current(
     let mut items = Vec::new();
     for scope in [Scope::Product, Scope::OfferType] {
         let listed = client.list(token, policy_id, scope, sink, cancel).await?;
-        items.extend(
-            listed
-                .iter()
-                .filter_map(|item| Current::from_service(scope, item)),
-        );
+        items.extend(listed.iter().filter_map(|item| item.current(scope)));
     }
     Ok(items)
 }
@@ -96,7 +93,7 @@ pub(super) async fn test(
     let drift: Vec<_> = baseline
         .drift(&items)
         .iter()
-        .map(|d| d.output(&baseline.policy_id))
+        .map(|d| drift_item(&baseline.policy_id, d))
         .collect();
     sink.verbose(&format!(
         "{} items differ from the baseline {}",
@@ -109,4 +106,17 @@ pub(super) async fn test(
             format!("Could not encode the output: {e}"),
         )
     })
+}
+
+/// The output object of one difference, `MSCommerce.PolicyDrift`.
+fn drift_item(policy_id: &str, drift: &Drift) -> OutputItem {
+    OutputItem::PolicyDrift {
+        policy_id: policy_id.to_owned(),
+        scope: drift.scope.name().to_owned(),
+        id: drift.id.clone(),
+        name: drift.name.clone(),
+        change: drift.change.name().to_owned(),
+        baseline_value: drift.baseline_value.clone(),
+        current_value: drift.current_value.clone(),
+    }
 }

@@ -7,11 +7,12 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 use super::Client;
-use crate::auth::Secret;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Cancel;
 use crate::log::{Progress, Sink};
-use crate::policy::{BulkItem, Operation, OutputItem, Request, Scope, Selection};
+use crate::policy::Scope;
+use crate::protocol::{BulkItem, Operation, OutputItem, Request, Selection};
+use crate::secret::Secret;
 
 /// Sets every item to `value`, at most `throttle_limit` at a time, and answers one result per
 /// item in the order given: `{"id","ok":true,"item":...}` or `{"id","ok":false,"error":...}`.

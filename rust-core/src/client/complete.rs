@@ -11,11 +11,12 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::Client;
-use crate::auth::Secret;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Cancel;
 use crate::log::Sink;
-use crate::policy::{CompletionKind, Scope};
+use crate::policy::Scope;
+use crate::protocol::CompletionKind;
+use crate::secret::Secret;
 
 /// How long a listed set of candidates is reused.
 const FRESH_FOR: Duration = Duration::from_secs(60);

@@ -1,19 +1,10 @@
-//! The contract's messages, word for word: existing scripts match on them.
+//! The contract's failure messages of licensing calls, word for word: existing scripts match
+//! on them.
 
+use crate::auth::AUTH_EXPIRED_MESSAGE;
 use crate::error::{Error, ErrorKind};
 use crate::http::Response;
 use crate::settings::Edition;
-
-/// Every cmdlet but Connect throws this when there is no connection and no `-Token`.
-pub const NOT_CONNECTED_MESSAGE: &str =
-    "You must call the Connect-MSCommerce cmdlet before calling any other cmdlets";
-
-/// `-Enabled` takes only what `$true` and `$false` become as strings.
-pub const ENABLED_VALUE_MESSAGE: &str =
-    "Value of $Enabled must be one of the following: $True, $true, $False, $false";
-
-/// The message for a 401 answer.
-pub const AUTH_EXPIRED_MESSAGE: &str = "Your credentials have expired. Please, call Connect-MSCommerce again to regain access to MSCommerce Module.";
 
 /// Turns a failed HTTP answer into the contract's error:
 /// `<what failed>, ErrorMessage - <error> ErrorDetails - <response body>`, or the 401 message.

@@ -3,6 +3,9 @@
 mod baseline;
 mod bulk;
 mod complete;
+pub mod licensing;
+mod messages;
+pub mod service;
 
 use std::sync::{Arc, PoisonError};
 
@@ -13,18 +16,17 @@ use url::Url;
 use crate::auth::cache::{self, CachedAccount, TokenCache};
 use crate::auth::signin::{Identity, SignIn};
 use crate::auth::tokens::{self, account_of, TokenSet};
-use crate::auth::{browser, device, ConnectOptions, ContextScope, Flow, Secret};
+use crate::auth::{browser, device, ConnectOptions, ContextScope, Flow, NOT_CONNECTED_MESSAGE};
 use crate::config::ClientConfig;
 use crate::environment::Endpoints;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Cancel, Response};
 use crate::log::{Level, Sink};
-use crate::policy::wire::ServiceList;
-use crate::policy::{
-    messages, Operation, OutputItem, Request, Scope, ServiceItem, ServicePolicy,
-    NOT_CONNECTED_MESSAGE,
-};
+use crate::policy::Scope;
+use crate::protocol::{Operation, OutputItem, Request};
+use crate::secret::Secret;
 use crate::settings::Variables;
+use service::{ServiceItem, ServiceList, ServicePolicy};
 
 /// One connection. Cheap: every client of the process shares the runtime and connection pools.
 #[derive(Debug)]
@@ -142,7 +144,7 @@ impl Client {
     }
 
     /// Runs one request.
-    pub async fn invoke_async(&self, request: &Request, cancel: &Cancel) -> Result<Value> {
+    pub(crate) async fn invoke_async(&self, request: &Request, cancel: &Cancel) -> Result<Value> {
         let sink = Sink::new(request.operation_id);
         self.adopt(request.variables.as_ref())?;
         let token = request.token.as_ref();
@@ -208,8 +210,8 @@ impl Client {
             .await
             .map_err(|e| e.with_target(request.target()))?;
         let state = self.state();
-        let http = request.http(&state.endpoints.service_uri)?;
-        let what_failed = request.what_failed();
+        let http = licensing::http(request, &state.endpoints.service_uri)?;
+        let what_failed = licensing::what_failed(request);
         let client = http::client_for(&state.variables)
             .map_err(|e| messages::other_failure(&what_failed, request.target(), e))?;
         let channel = http::Channel {
@@ -270,7 +272,9 @@ impl Client {
                 "A request that is not one licensing call reached the licensing API.",
             )),
         })();
-        output.map_err(|e| messages::other_failure(&request.what_failed(), request.target(), e))
+        output.map_err(|e| {
+            messages::other_failure(&licensing::what_failed(request), request.target(), e)
+        })
     }
 
     /// Every item of a policy in one scope, as the service lists them.
@@ -294,7 +298,9 @@ impl Client {
         let response = self.exchange(&request, sink, cancel).await?;
         decode::<ServiceList<ServiceItem>>(&response)
             .map(|list| list.items)
-            .map_err(|e| messages::other_failure(&request.what_failed(), request.target(), e))
+            .map_err(|e| {
+                messages::other_failure(&licensing::what_failed(&request), request.target(), e)
+            })
     }
 
     /// Every policy, as the service lists them.
@@ -313,7 +319,7 @@ impl Client {
         let response = self.exchange(&request, sink, cancel).await?;
         decode::<ServiceList<ServicePolicy>>(&response)
             .map(|list| list.items)
-            .map_err(|e| messages::other_failure(&request.what_failed(), None, e))
+            .map_err(|e| messages::other_failure(&licensing::what_failed(&request), None, e))
     }
 
     /// The tenant a request's credential belongs to, when it can be told.

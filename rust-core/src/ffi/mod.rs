@@ -17,7 +17,7 @@ use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind};
 use crate::http::Cancel;
 use crate::log::{self, Level, Progress};
-use crate::policy::Request;
+use crate::protocol::Request;
 
 use envelope::{failure, success};
 use handles::Registry;

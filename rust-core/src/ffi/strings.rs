@@ -5,7 +5,7 @@ use std::ffi::{c_char, CStr, CString};
 use std::sync::Mutex;
 
 use crate::error::{Error, ErrorKind};
-use crate::policy::MAX_REQUEST_BYTES;
+use crate::protocol::MAX_REQUEST_BYTES;
 
 /// Pointers handed out and not yet freed; `free` ignores any other pointer.
 static LIVE: Mutex<Option<HashSet<usize>>> = Mutex::new(None);

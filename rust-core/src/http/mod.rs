@@ -4,7 +4,7 @@
 //! (see [`retry`] and `docs/reliability.md`).
 
 mod proxy;
-pub mod retry;
+pub(crate) mod retry;
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -13,9 +13,9 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, USER_AGENT};
 use tokio::sync::watch;
 use url::Url;
 
-use crate::auth::Secret;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::Sink;
+use crate::secret::Secret;
 use crate::settings::{redact_credentials, Variables};
 use proxy::ProxySettings;
 
@@ -104,7 +104,7 @@ pub fn pool_count() -> usize {
 /// How one client sends its requests: the HTTP client its proxy settings chose, its
 /// `User-Agent`, the timeout of one attempt and its retry policy.
 #[derive(Debug, Clone, Copy)]
-pub struct Channel<'a> {
+pub(crate) struct Channel<'a> {
     /// The HTTP client (see [`client_for`]).
     pub http: &'a reqwest::Client,
     /// The `User-Agent` header.
@@ -155,7 +155,7 @@ impl Cancel {
 
 /// What the service answered.
 #[derive(Debug)]
-pub struct Response {
+pub(crate) struct Response {
     /// The HTTP status.
     pub status: u16,
     /// The body, at most [`MAX_BODY_BYTES`].
@@ -226,7 +226,7 @@ impl HttpRequest {
 /// every attempt), and reads the whole answer. Transient faults of idempotent requests are
 /// retried as the channel's retry policy allows (see [`retry`]); each attempt may take the
 /// channel's timeout at most, and all of them together the policy's budget.
-pub async fn execute(
+pub(crate) async fn execute(
     channel: &Channel<'_>,
     request: HttpRequest,
     token: &Secret,

@@ -20,10 +20,10 @@ use super::{
     attempt, cancelled, in_seconds, plural, seconds, AttemptError, Call, Channel, HttpRequest,
     Response,
 };
-use crate::auth::Secret;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::log::Sink;
+use crate::secret::Secret;
 
 /// How often and for how long a call is retried. Set per client (`docs/abi.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

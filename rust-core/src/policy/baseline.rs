@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::wire::{OutputItem, ServiceItem};
 use super::{check_id, normalise_value, Scope};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -84,22 +83,6 @@ pub struct Current {
     pub name: Option<String>,
     /// The value now.
     pub value: Option<String>,
-}
-
-impl Current {
-    /// The item of a product or offer-type answer, if it has an id.
-    pub fn from_service(scope: Scope, item: &ServiceItem) -> Option<Self> {
-        let (id, name) = match scope {
-            Scope::Product => (item.product_id.clone()?, item.product_name.clone()),
-            Scope::OfferType => (item.scope_id.clone()?, item.scope_value.clone()),
-        };
-        Some(Current {
-            scope,
-            id,
-            name,
-            value: item.policy_value.clone(),
-        })
-    }
 }
 
 /// Context a new baseline records besides the values.
@@ -362,21 +345,6 @@ pub struct Drift {
     pub baseline_value: Option<String>,
     /// The value now (none for a removed item).
     pub current_value: Option<String>,
-}
-
-impl Drift {
-    /// The output object, `MSCommerce.PolicyDrift`.
-    pub fn output(&self, policy_id: &str) -> OutputItem {
-        OutputItem::PolicyDrift {
-            policy_id: policy_id.to_owned(),
-            scope: self.scope.name().to_owned(),
-            id: self.id.clone(),
-            name: self.name.clone(),
-            change: self.change.name().to_owned(),
-            baseline_value: self.baseline_value.clone(),
-            current_value: self.current_value.clone(),
-        }
-    }
 }
 
 /// Now, UTC, as RFC 3339 with seconds (`2026-11-21T10:00:00Z`).

@@ -56,13 +56,6 @@ impl Wildcard {
         &self.pattern
     }
 
-    /// True when the pattern holds a wildcard character, so it may match many texts.
-    pub fn has_wildcards(&self) -> bool {
-        self.tokens
-            .iter()
-            .any(|token| !matches!(token, Token::Literal(_)))
-    }
-
     /// True when `text`, all of it, matches, ignoring case.
     pub fn matches(&self, text: &str) -> bool {
         let text: Vec<char> = text.chars().map(fold).collect();
@@ -189,13 +182,6 @@ mod tests {
         let error = Wildcard::new("Power[").unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidArgument);
         assert_eq!(error.target(), Some("Power["));
-    }
-
-    #[test]
-    fn only_patterns_with_wildcard_characters_say_so() {
-        assert!(Wildcard::new("Power*").unwrap().has_wildcards());
-        assert!(!Wildcard::new("Power BI Pro").unwrap().has_wildcards());
-        assert!(!Wildcard::new("What`?").unwrap().has_wildcards());
     }
 
     proptest! {

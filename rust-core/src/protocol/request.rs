@@ -1,0 +1,828 @@
+//! Requests: the JSON the shim sends to `mc_invoke` ([`RawRequest`]), and the validated
+//! [`Request`] the client runs.
+
+use serde::Deserialize;
+
+use crate::auth::signin::RawSignIn;
+use crate::auth::{ConnectOptions, RawConnect};
+use crate::error::{Error, ErrorKind, Result};
+use crate::policy::{absolute_path, check_id, new_value, Item, Scope, Wildcard, PRODUCT_SCOPE};
+use crate::secret::Secret;
+use crate::settings::Variables;
+
+/// Requests larger than this are refused before parsing.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most items one bulk update takes.
+pub(crate) const MAX_BULK_ITEMS: usize = 100_000;
+
+/// How many updates of a bulk request run at once unless the request says (`-ThrottleLimit`).
+/// Each update waits mostly on the service, so the figure bounds how hard one command presses
+/// it; the service's throttling (429 with `Retry-After`) is honoured by every update.
+pub(crate) const DEFAULT_THROTTLE_LIMIT: usize = 16;
+
+/// The most updates of a bulk request that may run at once.
+pub(crate) const MAX_THROTTLE_LIMIT: usize = 64;
+
+/// One item of a bulk update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BulkItem {
+    /// An item to update.
+    Valid {
+        /// The policy.
+        policy_id: String,
+        /// The product or offer type.
+        item: Item,
+    },
+    /// An item whose id was refused; it is reported, not sent.
+    Invalid {
+        /// The id as given.
+        id: String,
+        /// Why it was refused.
+        error: Error,
+    },
+}
+
+impl BulkItem {
+    /// The id the user gave.
+    pub fn id(&self) -> &str {
+        match self {
+            BulkItem::Valid { item, .. } => item.id(),
+            BulkItem::Invalid { id, .. } => id,
+        }
+    }
+}
+
+/// What to complete (`complete` requests, for tab completion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CompletionKind {
+    /// Policy ids.
+    PolicyId,
+    /// Product ids, with their names.
+    ProductId,
+    /// Product names.
+    ProductName,
+    /// Offer types.
+    OfferType,
+}
+
+/// Which items of a policy a `selectItems` request picks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Selection {
+    /// The policy.
+    pub policy_id: String,
+    /// Products or offer types.
+    pub scope: Scope,
+    /// Every item of the scope (`-All`), else the items `names` match.
+    pub all: bool,
+    /// Product names, wildcards allowed (`-ProductName`).
+    pub names: Vec<Wildcard>,
+    /// Ids or names to leave out, wildcards allowed (`-Exclude`).
+    pub exclude: Vec<Wildcard>,
+}
+
+/// One request to the core, as the shim sends it (see `docs/abi.md`).
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// What to do.
+    pub(crate) operation: Operation,
+    /// Routes log lines and progress back to the caller's pipeline.
+    pub(crate) operation_id: u64,
+    /// A token to use instead of the client's credential (the cmdlets' `-Token`).
+    pub(crate) token: Option<Secret>,
+    /// The environment variables as the caller saw them when it sent the request (`variables`);
+    /// they replace the client's for this request and later ones. `None` keeps the client's.
+    pub(crate) variables: Option<Variables>,
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Operation {
+    /// `Get-MSCommercePolicies`.
+    GetPolicies,
+    /// `Get-MSCommercePolicy -PolicyId`.
+    GetPolicy {
+        /// The policy.
+        policy_id: String,
+    },
+    /// `Get-MSCommerceProductPolicies -PolicyId [-Scope]`.
+    GetProductPolicies {
+        /// The policy.
+        policy_id: String,
+        /// `product` (default) or another scope such as `OfferType`.
+        scope: String,
+    },
+    /// `Get-MSCommerceProductPolicy -PolicyId (-ProductId | -OfferType)`.
+    GetProductPolicy {
+        /// The policy.
+        policy_id: String,
+        /// The product or offer type.
+        item: Item,
+    },
+    /// `Connect-MSCommerce` (browser or device code): signs in, silently from the token cache
+    /// when it can, and keeps the session in the client.
+    Connect {
+        /// As whom, how, and whether the cache is used.
+        options: ConnectOptions,
+    },
+    /// `Get-MSCommerceConnection`: who is connected where; never a token.
+    GetConnection,
+    /// `Disconnect-MSCommerce`: ends the session; with `forget`, removes the cached account.
+    Disconnect {
+        /// Whether to remove the account from the token cache too.
+        forget: bool,
+    },
+    /// `Update-MSCommerceProductPolicy -PolicyId (-ProductId | -OfferType) (-Value | -Enabled)`.
+    UpdateProductPolicy {
+        /// The policy.
+        policy_id: String,
+        /// The product or offer type.
+        item: Item,
+        /// The new value, spelled as the service spells it.
+        value: String,
+    },
+    /// Many updates to one value, run concurrently; each item succeeds or fails on its own.
+    UpdateProductPolicies {
+        /// The items, in the order given.
+        items: Vec<BulkItem>,
+        /// The new value, spelled as the service spells it.
+        value: String,
+        /// How many updates run at once.
+        throttle_limit: usize,
+    },
+    /// The items of a policy picked by `-All`, `-ProductName` and `-Exclude`, with their values.
+    SelectItems(Selection),
+    /// `Export-MSCommercePolicy`: writes a baseline file of a policy's products and offer types.
+    ExportBaseline {
+        /// The policy.
+        policy_id: String,
+        /// The file, absolute.
+        path: std::path::PathBuf,
+        /// Refuse to replace an existing file.
+        no_clobber: bool,
+    },
+    /// `Test-MSCommercePolicy` and the plan of `Import-MSCommercePolicy`: how the tenant
+    /// differs from a baseline file.
+    TestBaseline {
+        /// The file, absolute.
+        path: std::path::PathBuf,
+    },
+    /// Tab completion: the values of a parameter that start with (or whose names contain) a word.
+    Complete {
+        /// Which parameter.
+        kind: CompletionKind,
+        /// The policy, for product and offer-type completion.
+        policy_id: Option<String>,
+        /// What the user typed so far.
+        word: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+enum RawRequest {
+    #[serde(rename_all = "camelCase")]
+    Connect {
+        operation_id: Option<u64>,
+        flow: String,
+        tenant_id: Option<String>,
+        client_id: Option<String>,
+        resource: Option<String>,
+        redirect_uri: Option<String>,
+        login_hint: Option<String>,
+        context_scope: Option<String>,
+        timeout_seconds: Option<f64>,
+    },
+    #[serde(rename_all = "camelCase")]
+    GetConnection { operation_id: Option<u64> },
+    #[serde(rename_all = "camelCase")]
+    Disconnect {
+        operation_id: Option<u64>,
+        forget: Option<bool>,
+    },
+    #[serde(rename_all = "camelCase")]
+    GetPolicies {
+        operation_id: Option<u64>,
+        token: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    GetPolicy {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    GetProductPolicies {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        scope: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    GetProductPolicy {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        product_id: Option<String>,
+        offer_type: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    UpdateProductPolicy {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        product_id: Option<String>,
+        offer_type: Option<String>,
+        value: Option<String>,
+        enabled: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    UpdateProductPolicies {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        items: Vec<RawTarget>,
+        value: Option<String>,
+        enabled: Option<String>,
+        throttle_limit: Option<u64>,
+    },
+    #[serde(rename_all = "camelCase")]
+    SelectItems {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        scope: Option<String>,
+        all: Option<bool>,
+        names: Option<Vec<String>>,
+        exclude: Option<Vec<String>>,
+    },
+    #[serde(rename_all = "camelCase")]
+    ExportBaseline {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        path: String,
+        no_clobber: Option<bool>,
+    },
+    #[serde(rename_all = "camelCase")]
+    TestBaseline {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        path: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Complete {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        kind: String,
+        policy_id: Option<String>,
+        word: Option<String>,
+    },
+}
+
+/// One item of an `updateProductPolicies` request.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawTarget {
+    policy_id: String,
+    product_id: Option<String>,
+    offer_type: Option<String>,
+}
+
+impl Request {
+    /// Parses and validates a request.
+    pub fn from_json(json: &str) -> Result<Self> {
+        if json.len() > MAX_REQUEST_BYTES {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "The request is too large.",
+            ));
+        }
+        let invalid = |e: serde_json::Error| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("The request is not valid: {e}"),
+            )
+        };
+        // `variables` may come with any operation: taken out before the operation's fields are
+        // checked, which refuse fields they do not know.
+        let mut fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).map_err(invalid)?;
+        let variables = match fields.remove("variables") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(value) => Some(Variables::deserialize(value).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("The request's variables must be an object of strings: {e}"),
+                )
+            })?),
+        };
+        let raw = RawRequest::deserialize(serde_json::Value::Object(fields)).map_err(invalid)?;
+        let (operation, operation_id, token) = match raw {
+            RawRequest::Connect {
+                operation_id,
+                flow,
+                tenant_id,
+                client_id,
+                resource,
+                redirect_uri,
+                login_hint,
+                context_scope,
+                timeout_seconds,
+            } => {
+                let options = ConnectOptions::parse(RawConnect {
+                    flow,
+                    signin: RawSignIn {
+                        tenant_id,
+                        client_id,
+                        resource,
+                    },
+                    redirect_uri,
+                    login_hint,
+                    context_scope,
+                    timeout_seconds,
+                })?;
+                (Operation::Connect { options }, operation_id, None)
+            }
+            RawRequest::Disconnect {
+                operation_id,
+                forget,
+            } => (
+                Operation::Disconnect {
+                    forget: forget.unwrap_or(false),
+                },
+                operation_id,
+                None,
+            ),
+            RawRequest::GetConnection { operation_id } => {
+                (Operation::GetConnection, operation_id, None)
+            }
+            RawRequest::GetPolicies {
+                operation_id,
+                token,
+            } => (Operation::GetPolicies, operation_id, token),
+            RawRequest::GetPolicy {
+                operation_id,
+                token,
+                policy_id,
+            } => (
+                Operation::GetPolicy {
+                    policy_id: check_id("PolicyId", policy_id)?,
+                },
+                operation_id,
+                token,
+            ),
+            RawRequest::GetProductPolicies {
+                operation_id,
+                token,
+                policy_id,
+                scope,
+            } => {
+                let scope = match scope {
+                    Some(scope) if !scope.trim().is_empty() => check_id("Scope", scope)?,
+                    _ => PRODUCT_SCOPE.to_owned(),
+                };
+                (
+                    Operation::GetProductPolicies {
+                        policy_id: check_id("PolicyId", policy_id)?,
+                        scope,
+                    },
+                    operation_id,
+                    token,
+                )
+            }
+            RawRequest::GetProductPolicy {
+                operation_id,
+                token,
+                policy_id,
+                product_id,
+                offer_type,
+            } => (
+                Operation::GetProductPolicy {
+                    policy_id: check_id("PolicyId", policy_id)?,
+                    item: Item::one_of(product_id, offer_type)?,
+                },
+                operation_id,
+                token,
+            ),
+            RawRequest::UpdateProductPolicy {
+                operation_id,
+                token,
+                policy_id,
+                product_id,
+                offer_type,
+                value,
+                enabled,
+            } => {
+                let item = Item::one_of(product_id, offer_type)?;
+                let value =
+                    new_value(value, enabled).map_err(|e| e.with_target(Some(item.id())))?;
+                (
+                    Operation::UpdateProductPolicy {
+                        policy_id: check_id("PolicyId", policy_id)?,
+                        item,
+                        value,
+                    },
+                    operation_id,
+                    token,
+                )
+            }
+            RawRequest::UpdateProductPolicies {
+                operation_id,
+                token,
+                items,
+                value,
+                enabled,
+                throttle_limit,
+            } => (
+                bulk_update(items, value, enabled, throttle_limit)?,
+                operation_id,
+                token,
+            ),
+            RawRequest::SelectItems {
+                operation_id,
+                token,
+                policy_id,
+                scope,
+                all,
+                names,
+                exclude,
+            } => {
+                let patterns = |list: Option<Vec<String>>| -> Result<Vec<Wildcard>> {
+                    list.unwrap_or_default()
+                        .iter()
+                        .map(|p| p.trim())
+                        .filter(|p| !p.is_empty())
+                        .map(Wildcard::new)
+                        .collect()
+                };
+                let selection = Selection {
+                    policy_id: check_id("PolicyId", policy_id)?,
+                    scope: Scope::parse(scope.as_deref())?,
+                    all: all.unwrap_or(false),
+                    names: patterns(names)?,
+                    exclude: patterns(exclude)?,
+                };
+                if selection.all != selection.names.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        "Give either all or at least one name.",
+                    ));
+                }
+                (Operation::SelectItems(selection), operation_id, token)
+            }
+            RawRequest::ExportBaseline {
+                operation_id,
+                token,
+                policy_id,
+                path,
+                no_clobber,
+            } => (
+                Operation::ExportBaseline {
+                    policy_id: check_id("PolicyId", policy_id)?,
+                    path: absolute_path(path)?,
+                    no_clobber: no_clobber.unwrap_or(false),
+                },
+                operation_id,
+                token,
+            ),
+            RawRequest::TestBaseline {
+                operation_id,
+                token,
+                path,
+            } => (
+                Operation::TestBaseline {
+                    path: absolute_path(path)?,
+                },
+                operation_id,
+                token,
+            ),
+            RawRequest::Complete {
+                operation_id,
+                token,
+                kind,
+                policy_id,
+                word,
+            } => {
+                let kind = match kind.as_str() {
+                    "policyId" => CompletionKind::PolicyId,
+                    "productId" => CompletionKind::ProductId,
+                    "productName" => CompletionKind::ProductName,
+                    "offerType" => CompletionKind::OfferType,
+                    other => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidArgument,
+                            format!("Nothing completes '{other}'."),
+                        ))
+                    }
+                };
+                let policy_id = policy_id
+                    .filter(|id| !id.trim().is_empty())
+                    .map(|id| check_id("PolicyId", id))
+                    .transpose()?;
+                (
+                    Operation::Complete {
+                        kind,
+                        policy_id,
+                        word: word.unwrap_or_default(),
+                    },
+                    operation_id,
+                    token,
+                )
+            }
+        };
+        Ok(Request {
+            operation,
+            operation_id: operation_id.unwrap_or(0),
+            token: token.and_then(Secret::new),
+            variables,
+        })
+    }
+
+    /// The id the user passed that errors of this request are about.
+    pub fn target(&self) -> Option<&str> {
+        match &self.operation {
+            Operation::GetPolicies
+            | Operation::Connect { .. }
+            | Operation::GetConnection
+            | Operation::Disconnect { .. }
+            | Operation::UpdateProductPolicies { .. }
+            | Operation::Complete { .. } => None,
+            Operation::GetPolicy { policy_id }
+            | Operation::GetProductPolicies { policy_id, .. }
+            | Operation::SelectItems(Selection { policy_id, .. }) => Some(policy_id),
+            Operation::ExportBaseline { path, .. } | Operation::TestBaseline { path } => {
+                path.to_str()
+            }
+            Operation::GetProductPolicy { item, .. }
+            | Operation::UpdateProductPolicy { item, .. } => Some(item.id()),
+        }
+    }
+
+    /// True when the request changes the service's state.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self.operation,
+            Operation::UpdateProductPolicy { .. } | Operation::UpdateProductPolicies { .. }
+        )
+    }
+}
+
+/// Validates an `updateProductPolicies` request. A refused id fails only its own item; a bad
+/// value, an empty or huge list, or a bad throttle limit fails the request.
+fn bulk_update(
+    items: Vec<RawTarget>,
+    value: Option<String>,
+    enabled: Option<String>,
+    throttle_limit: Option<u64>,
+) -> Result<Operation> {
+    let value = new_value(value, enabled)?;
+    if items.is_empty() || items.len() > MAX_BULK_ITEMS {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("Give between 1 and {MAX_BULK_ITEMS} items."),
+        ));
+    }
+    let throttle_limit = match throttle_limit {
+        None => DEFAULT_THROTTLE_LIMIT,
+        Some(n) if (1..=MAX_THROTTLE_LIMIT as u64).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("throttleLimit must be a whole number from 1 to {MAX_THROTTLE_LIMIT}."),
+            ))
+        }
+    };
+    let items = items
+        .into_iter()
+        .map(|raw| {
+            let id = raw
+                .product_id
+                .clone()
+                .or_else(|| raw.offer_type.clone())
+                .unwrap_or_default();
+            match (
+                check_id("PolicyId", raw.policy_id),
+                Item::one_of(raw.product_id, raw.offer_type),
+            ) {
+                (Ok(policy_id), Ok(item)) => BulkItem::Valid { policy_id, item },
+                (Err(error), _) | (_, Err(error)) => BulkItem::Invalid {
+                    error: error.with_target(Some(&id)),
+                    id,
+                },
+            }
+        })
+        .collect();
+    Ok(Operation::UpdateProductPolicies {
+        items,
+        value,
+        throttle_limit,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_are_refused() {
+        for id in [".", "..", "%2e%2E", ".%2e"] {
+            let json = serde_json::json!({"op":"getPolicy","policyId":id}).to_string();
+            let err = Request::from_json(&json).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{id}");
+            assert_eq!(err.target(), Some(id));
+        }
+    }
+
+    #[test]
+    fn unknown_operation_and_fields_are_refused() {
+        assert!(Request::from_json(r#"{"op":"deleteEverything"}"#).is_err());
+        assert!(Request::from_json(r#"{"op":"getPolicies","extra":1}"#).is_err());
+        assert!(Request::from_json("not json").is_err());
+    }
+
+    #[test]
+    fn product_id_and_offer_type_together_are_refused() {
+        let err = Request::from_json(
+            r#"{"op":"getProductPolicy","policyId":"P","productId":"A","offerType":"B"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(Request::from_json(r#"{"op":"getProductPolicy","policyId":"P"}"#).is_err());
+    }
+
+    #[test]
+    fn enabled_takes_true_and_false_in_any_case() {
+        for (enabled, value) in [
+            ("True", "Enabled"),
+            ("true", "Enabled"),
+            ("FALSE", "Disabled"),
+            ("False", "Disabled"),
+        ] {
+            let json = serde_json::json!({"op":"updateProductPolicy","policyId":"P","offerType":"SaaS","enabled":enabled}).to_string();
+            match Request::from_json(&json).unwrap().operation {
+                Operation::UpdateProductPolicy { value: got, .. } => {
+                    assert_eq!(got, value, "{enabled}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn enabled_other_than_true_or_false_gives_the_contract_message_and_no_call() {
+        for enabled in ["yes", "1", "$true", ""] {
+            let json = serde_json::json!({"op":"updateProductPolicy","policyId":"P","productId":"A","enabled":enabled}).to_string();
+            let err = Request::from_json(&json).unwrap_err();
+            assert_eq!(
+                err.message(),
+                "Value of $Enabled must be one of the following: $True, $true, $False, $false",
+                "{enabled}"
+            );
+            assert_eq!(err.target(), Some("A"));
+        }
+    }
+
+    #[test]
+    fn unknown_value_is_refused_before_any_call() {
+        let err = Request::from_json(
+            r#"{"op":"updateProductPolicy","policyId":"P","productId":"A","value":"Maybe"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    }
+
+    fn parse(json: serde_json::Value) -> Result<Request> {
+        Request::from_json(&json.to_string())
+    }
+
+    #[test]
+    fn a_bulk_update_keeps_its_items_in_order_and_refuses_only_a_bad_id() {
+        let request = parse(serde_json::json!({
+            "op": "updateProductPolicies",
+            "items": [
+                {"policyId": "P", "productId": "A"},
+                {"policyId": "P", "productId": ".."},
+                {"policyId": "P", "offerType": "SaaS"}
+            ],
+            "enabled": "false"
+        }))
+        .unwrap();
+        let Operation::UpdateProductPolicies {
+            items,
+            value,
+            throttle_limit,
+        } = request.operation
+        else {
+            panic!("not a bulk update");
+        };
+        assert_eq!(
+            (value.as_str(), throttle_limit),
+            ("Disabled", DEFAULT_THROTTLE_LIMIT)
+        );
+        assert_eq!(
+            items.iter().map(BulkItem::id).collect::<Vec<_>>(),
+            ["A", "..", "SaaS"]
+        );
+        assert!(
+            matches!(&items[1], BulkItem::Invalid { error, .. } if error.target() == Some(".."))
+        );
+        assert!(matches!(
+            &items[2],
+            BulkItem::Valid {
+                item: Item::OfferType(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_bulk_update_needs_items_a_known_value_and_a_throttle_limit_in_range() {
+        let item = serde_json::json!([{"policyId": "P", "productId": "A"}]);
+        for bad in [
+            serde_json::json!({"op": "updateProductPolicies", "items": [], "value": "Disabled"}),
+            serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Maybe"}),
+            serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 0}),
+            serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 65}),
+            serde_json::json!({"op": "updateProductPolicies", "items": [{"policyId": "P", "productId": "A", "x": 1}], "value": "Disabled"}),
+        ] {
+            assert_eq!(
+                parse(bad.clone()).unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_selection_takes_all_or_names_but_not_both_and_checks_its_patterns() {
+        let ok = parse(serde_json::json!({"op": "selectItems", "policyId": "P", "all": true, "scope": "offertype", "exclude": ["Dyn*"]})).unwrap();
+        assert!(matches!(
+            ok.operation,
+            Operation::SelectItems(Selection {
+                scope: Scope::OfferType,
+                all: true,
+                ..
+            })
+        ));
+        for bad in [
+            serde_json::json!({"op": "selectItems", "policyId": "P"}),
+            serde_json::json!({"op": "selectItems", "policyId": "P", "all": true, "names": ["x"]}),
+            serde_json::json!({"op": "selectItems", "policyId": "P", "names": ["x["]}),
+            serde_json::json!({"op": "selectItems", "policyId": "P", "all": true, "scope": "Tenant"}),
+        ] {
+            assert_eq!(
+                parse(bad.clone()).unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn baseline_paths_must_be_absolute() {
+        let error =
+            parse(serde_json::json!({"op": "testBaseline", "path": "relative.json"})).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.target()),
+            (ErrorKind::InvalidArgument, Some("relative.json"))
+        );
+        let absolute = std::env::temp_dir().join("b.json");
+        assert!(parse(
+            serde_json::json!({"op": "exportBaseline", "policyId": "P", "path": absolute})
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn any_request_may_carry_the_callers_variables() {
+        let request = parse(serde_json::json!({
+            "op": "getConnection",
+            "variables": {"MSCOMMERCE_SERVICE_URI": "http://127.0.0.1:5000", "PATH": "/bin"},
+        }))
+        .unwrap();
+        let variables = request.variables.unwrap();
+        assert_eq!(
+            variables.get("MSCOMMERCE_SERVICE_URI"),
+            Some("http://127.0.0.1:5000")
+        );
+        assert_eq!(variables.get("PATH"), None);
+        let without = parse(serde_json::json!({"op": "getPolicies", "variables": null})).unwrap();
+        assert!(without.variables.is_none());
+        let error =
+            parse(serde_json::json!({"op": "getPolicies", "variables": ["HOME"]})).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+        // The operation's own fields are still checked.
+        assert!(parse(serde_json::json!({"op": "getPolicies", "variable": {}})).is_err());
+    }
+
+    #[test]
+    fn completion_knows_four_parameters() {
+        for kind in ["policyId", "productId", "productName", "offerType"] {
+            assert!(
+                parse(serde_json::json!({"op": "complete", "kind": kind, "word": "x"})).is_ok(),
+                "{kind}"
+            );
+        }
+        assert!(parse(serde_json::json!({"op": "complete", "kind": "token"})).is_err());
+    }
+}
