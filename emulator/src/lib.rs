@@ -47,6 +47,7 @@ pub mod keys;
 pub mod middleware;
 pub mod model;
 pub mod products;
+pub mod request_counts;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
@@ -56,8 +57,9 @@ pub mod store;
 pub mod tls;
 pub mod tokens;
 
-use faults::{Faults, RequestCounts};
+use faults::Faults;
 use keys::{KeyError, SigningKey};
+use request_counts::RequestCounts;
 use settings::Settings;
 use store::Store;
 

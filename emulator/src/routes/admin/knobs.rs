@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use super::json_body;
 use crate::error::ApiError;
-use crate::faults::{FaultConfig, FaultStatus, RequestCountsBody};
+use crate::faults::{FaultConfig, FaultStatus};
+use crate::request_counts::RequestCountsBody;
 use crate::settings::Settings;
 use crate::AppState;
 
