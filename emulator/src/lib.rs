@@ -40,6 +40,7 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod faults;

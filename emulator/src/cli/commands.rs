@@ -1,0 +1,175 @@
+//! The commands: what each one does once its flags are parsed.
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use super::args::{AddProductsArgs, DataArgs, ServeArgs, TokenArgs, UsersArgs};
+use super::error::RunError;
+use super::output::{print_line, LOG_TARGET};
+use crate::keys::SigningKey;
+use crate::products::{self, AddProducts};
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::tls::Tls;
+use crate::tokens;
+use crate::{base_uri_with_scheme, clock, shutdown_signal, AppState};
+
+/// The line printed on stdout once the emulator is ready.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadyLine {
+    service_uri: String,
+    port: u16,
+    data_dir: String,
+    pid: u32,
+    authority_uri: String,
+    admin_uri: String,
+    /// The certificate to trust, with `--tls`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_path: Option<String>,
+}
+
+/// A user as `users --json` prints it.
+#[derive(Debug, Serialize)]
+struct UserLine {
+    upn: String,
+    tenant: String,
+    roles: Vec<&'static str>,
+}
+
+/// `serve`: prints the ready line, then serves until Ctrl+C or SIGTERM.
+pub(super) async fn serve(args: ServeArgs) -> Result<(), RunError> {
+    let faults = args.knobs.config()?;
+    faults.validate()?;
+    let store = Store::open(&args.data.data)?;
+    let tls = if args.tls {
+        Some(Tls::load_or_create(&args.data.data, args.host)?)
+    } else {
+        None
+    };
+    let addr = SocketAddr::new(args.host, args.port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| RunError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| RunError::Bind { addr, source })?;
+    let settings = Settings {
+        token_lifetime_s: args.token_lifetime_seconds,
+        device_code_interval_s: args.device_code_interval_seconds,
+        device_code_lifetime_s: args.device_code_lifetime_seconds,
+        ..Settings::default()
+    };
+    let base = base_uri_with_scheme(local, if tls.is_some() { "https" } else { "http" });
+    let state = AppState::open(store, settings, base.clone()).await?;
+    let faults = state.faults().set(faults)?;
+    if !faults.config.is_off() {
+        tracing::info!(
+            target: LOG_TARGET,
+            faults = ?faults.config,
+            "injecting faults into the licensing API"
+        );
+    }
+    tracing::info!(
+        target: LOG_TARGET,
+        %local,
+        database = %state.store().path().display(),
+        "ready"
+    );
+
+    let ready = ReadyLine {
+        service_uri: base.clone(),
+        port: local.port(),
+        data_dir: args.data.data.display().to_string(),
+        pid: std::process::id(),
+        authority_uri: base.clone(),
+        admin_uri: format!("{base}/admin"),
+        certificate_path: tls
+            .as_ref()
+            .map(|tls| tls.certificate_path.display().to_string()),
+    };
+    let line = serde_json::to_string(&ready).map_err(|error| RunError::Stdout(error.into()))?;
+    print_line(&line)?;
+
+    match tls {
+        Some(tls) => crate::serve_tls(listener, state, tls, shutdown_signal()).await,
+        None => crate::serve(listener, state, shutdown_signal()).await,
+    }
+    .map_err(RunError::Serve)
+}
+
+/// `users`: the users of every tenant, as JSON or a table.
+pub(super) async fn users(args: UsersArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let users = store.users(None).await?;
+    if args.json {
+        let lines: Vec<UserLine> = users
+            .into_iter()
+            .map(|user| UserLine {
+                upn: user.upn,
+                tenant: user.tenant_id.to_string(),
+                roles: user.roles.iter().map(|role| role.name()).collect(),
+            })
+            .collect();
+        let json = serde_json::to_string(&lines).map_err(|error| RunError::Stdout(error.into()))?;
+        return print_line(&json);
+    }
+    let width = users.iter().map(|user| user.upn.len()).max().unwrap_or(0);
+    for user in users {
+        let roles: Vec<&str> = user.roles.iter().map(|role| role.name()).collect();
+        print_line(&format!(
+            "{:width$}  {}  {}",
+            user.upn,
+            user.tenant_id,
+            if roles.is_empty() {
+                "(no role)".to_owned()
+            } else {
+                roles.join(", ")
+            }
+        ))?;
+    }
+    Ok(())
+}
+
+/// `token`: an access token for a user, as the last line of stdout.
+pub(super) async fn token(args: TokenArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let key = SigningKey::load_or_create(&store).await?;
+    let minted = tokens::mint_user_token(
+        &store,
+        &key,
+        &args.tenant,
+        &args.user,
+        clock::now_s(),
+        args.lifetime_seconds,
+    )
+    .await?;
+    print_line(&minted.token)
+}
+
+/// `add-products`: generated products added to a tenant; prints the JSON answer.
+pub(super) async fn add_products(args: AddProductsArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let request = AddProducts {
+        count: Some(args.count),
+        start: Some(args.start),
+        prefix: Some(args.prefix),
+        name_prefix: Some(args.name_prefix),
+        policy_value: Some(args.policy_value),
+        trial_without_payment_method: Some(args.trial_without_payment_method),
+        products: None,
+    };
+    let added = products::add_products(&store, &args.tenant, &request).await?;
+    let json = serde_json::to_string(&added).map_err(|error| RunError::Stdout(error.into()))?;
+    print_line(&json)
+}
+
+/// `reset`: deletes the state.
+pub(super) fn reset(args: DataArgs) -> Result<(), RunError> {
+    for path in Store::reset(&args.data)? {
+        tracing::info!(target: LOG_TARGET, path = %path.display(), "deleted");
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! The `mscommerce-emulator` command line (`src/main.rs` parses it and calls [`run`]): it runs
+//! the emulated licensing service and sign-in authority, and the commands that work on its data
+//! directory.
+//!
+//! - `serve --port 0 --data <dir> [--tls] [knobs]`: when ready, prints exactly one JSON line on
+//!   stdout, `{"serviceUri","port","dataDir","pid","authorityUri","adminUri"}` (and
+//!   `"certificatePath"` with `--tls`, the URIs then being `https`). The knob flags set the faults
+//!   injected into the licensing API (see [`crate::faults`]).
+//! - `users [--json] --data <dir>`: the users, with their tenant and roles.
+//! - `token --data <dir> --tenant T --user UPN [--lifetime-seconds N]`: prints an access token as
+//!   the last line of stdout (with or without a server running on the directory).
+//! - `add-products --data <dir> --tenant T --count N [--start N] [--prefix P] [--name-prefix P]
+//!   [--policy-value V] [--trial-without-payment-method]`: adds generated products to a tenant
+//!   (as `POST /admin/tenants/{tenant}/products` does) and prints the JSON answer.
+//! - `reset --data <dir>`: deletes the state so the next start seeds afresh.
+//!
+//! Logs (filtered by `RUST_LOG`, default `info`; `warn` for the commands other than `serve`) go
+//! to stderr.
+
+mod args;
+mod commands;
+mod error;
+mod output;
+
+use std::io::{self, IsTerminal};
+use std::process::ExitCode;
+
+use tracing_subscriber::EnvFilter;
+
+pub use args::Cli;
+use args::Command;
+use output::LOG_TARGET;
+
+/// Runs the command `cli` names, with logging to stderr set up first; a failure is logged and
+/// gives exit code 1.
+pub async fn run(cli: Cli) -> ExitCode {
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .init();
+
+    let result = match cli.command {
+        Command::Serve(args) => commands::serve(args).await,
+        Command::Users(args) => commands::users(args).await,
+        Command::Token(args) => commands::token(args).await,
+        Command::AddProducts(args) => commands::add_products(args).await,
+        Command::Reset(args) => commands::reset(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(target: LOG_TARGET, "{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
