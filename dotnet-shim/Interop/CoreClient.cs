@@ -65,7 +65,7 @@ namespace MSCommerce.Interop
             }
 
             var api = LoadApi();
-            var config = Json.Serialize(new ClientConfig
+            var config = Json.Serialize(new ClientConfigWire
             {
                 Environment = NullIfEmpty(options.Environment),
                 ServiceUri = NullIfEmpty(options.ServiceUri),
@@ -92,7 +92,7 @@ namespace MSCommerce.Interop
 
             try
             {
-                var info = Unwrap<ClientInfo>(status, api.TakeString(outJson));
+                var info = Unwrap<ClientInfoWire>(status, api.TakeString(outJson));
                 if (handle.IsInvalid)
                 {
                     throw new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, "The native library reported success but returned no client handle.");
@@ -113,8 +113,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public IReadOnlyList<Policy> GetPolicies(string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var items = Invoke<WireItem[]>(CoreRequest.GetPolicies(token), cancellationToken, sink);
-            return WireMapping.ToPolicies(items);
+            return WireMapping.ToPolicies(InvokeData(CoreRequest.GetPolicies(token), cancellationToken, sink));
         }
 
         /// <summary>Gets one policy (<c>getPolicy</c>).</summary>
@@ -124,8 +123,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public Policy GetPolicy(string policyId, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var item = Invoke<WireItem>(CoreRequest.GetPolicy(policyId, token), cancellationToken, sink);
-            return WireMapping.ToPolicy(item);
+            return WireMapping.ToPolicy(InvokeData(CoreRequest.GetPolicy(policyId, token), cancellationToken, sink));
         }
 
         /// <summary>
@@ -139,8 +137,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public IReadOnlyList<object> GetProductPolicies(string policyId, string? scope = null, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var items = Invoke<WireItem[]>(CoreRequest.GetProductPolicies(policyId, scope, token), cancellationToken, sink);
-            return WireMapping.ToProductPolicies(items);
+            return WireMapping.ToProductPolicies(InvokeData(CoreRequest.GetProductPolicies(policyId, scope, token), cancellationToken, sink));
         }
 
         /// <summary>Gets one product or offer type of a policy (<c>getProductPolicy</c>).</summary>
@@ -151,8 +148,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public object GetProductPolicy(string policyId, PolicyItem item, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var wire = Invoke<WireItem>(CoreRequest.GetProductPolicy(policyId, item, token), cancellationToken, sink);
-            return WireMapping.ToProductOrScopePolicy(wire);
+            return WireMapping.ToProductOrScopePolicy(InvokeData(CoreRequest.GetProductPolicy(policyId, item, token), cancellationToken, sink));
         }
 
         /// <summary>Sets one product's or offer type's value (<c>updateProductPolicy</c>) and returns the updated item.</summary>
@@ -164,8 +160,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public object UpdateProductPolicy(string policyId, PolicyItem item, PolicyChange change, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var wire = Invoke<WireItem>(CoreRequest.UpdateProductPolicy(policyId, item, change, token), cancellationToken, sink);
-            return WireMapping.ToProductOrScopePolicy(wire);
+            return WireMapping.ToProductOrScopePolicy(InvokeData(CoreRequest.UpdateProductPolicy(policyId, item, change, token), cancellationToken, sink));
         }
 
         /// <summary>
@@ -182,12 +177,13 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public IReadOnlyList<UpdateOutcome> UpdateProductPolicies(IEnumerable<PolicyTarget> targets, PolicyChange change, int? throttleLimit = null, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var results = Invoke<BulkResultWire[]>(CoreRequest.UpdateProductPolicies(targets, change, throttleLimit, token), cancellationToken, sink);
-            var outcomes = new List<UpdateOutcome>(results.Length);
-            foreach (var result in results)
+            var results = InvokeData(CoreRequest.UpdateProductPolicies(targets, change, throttleLimit, token), cancellationToken, sink);
+            var outcomes = new List<UpdateOutcome>();
+            foreach (var element in WireMapping.Elements(results))
             {
+                var result = Read<BulkResultWire>(element);
                 outcomes.Add(result.Ok
-                    ? new UpdateOutcome(result.Id ?? string.Empty, WireMapping.ToProductOrScopePolicy(result.Item!), null)
+                    ? new UpdateOutcome(result.Id ?? string.Empty, WireMapping.ToProductOrScopePolicy(element.Element("item")), null)
                     : new UpdateOutcome(result.Id ?? string.Empty, null, ToException(result.Error)));
             }
 
@@ -209,14 +205,15 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines on this thread.</param>
         public ItemSelection SelectItems(string policyId, string? scope, bool all, string[]? names, string[]? exclude, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var wire = Invoke<SelectionWire>(CoreRequest.SelectItems(policyId, scope, all, names, exclude, token), cancellationToken, sink);
+            var data = InvokeData(CoreRequest.SelectItems(policyId, scope, all, names, exclude, token), cancellationToken, sink);
+            var wire = Read<SelectedItemsWire>(data);
             var errors = new List<MSCommerceException>();
-            foreach (var error in wire.Errors ?? Array.Empty<EnvelopeError>())
+            foreach (var error in wire.Errors ?? Array.Empty<ErrorReplyWire>())
             {
                 errors.Add(ToException(error));
             }
 
-            return new ItemSelection(WireMapping.ToProductPolicies(wire.Items ?? Array.Empty<WireItem>()), errors);
+            return new ItemSelection(WireMapping.ToProductPolicies(data.Element("items")), errors);
         }
 
         /// <summary>Writes the baseline file of a policy (<c>exportBaseline</c>).</summary>
@@ -228,7 +225,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines on this thread.</param>
         public BaselineExport ExportBaseline(string policyId, string path, bool noClobber = false, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var wire = Invoke<ExportWire>(CoreRequest.ExportBaseline(policyId, path, noClobber, token), cancellationToken, sink);
+            var wire = Invoke<BaselineExportWire>(CoreRequest.ExportBaseline(policyId, path, noClobber, token), cancellationToken, sink);
             return new BaselineExport(wire.Path ?? path, wire.PolicyId ?? policyId, wire.Products, wire.OfferTypes);
         }
 
@@ -239,14 +236,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines on this thread.</param>
         public IReadOnlyList<PolicyDrift> TestBaseline(string path, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var items = Invoke<WireItem[]>(CoreRequest.TestBaseline(path, token), cancellationToken, sink);
-            var drift = new List<PolicyDrift>(items.Length);
-            foreach (var item in items)
-            {
-                drift.Add(WireMapping.ToDrift(item));
-            }
-
-            return drift;
+            return WireMapping.ToDrift(InvokeData(CoreRequest.TestBaseline(path, token), cancellationToken, sink));
         }
 
         /// <summary>
@@ -260,10 +250,10 @@ namespace MSCommerce.Interop
         /// <param name="token">The command line's -Token, if any.</param>
         public IReadOnlyList<CompletionCandidate> Complete(string kind, string? policyId, string word, string? token = null)
         {
-            CompletionWire[] wire;
+            CandidateWire[] wire;
             try
             {
-                wire = Invoke<CompletionWire[]>(CoreRequest.Complete(kind, policyId, word ?? string.Empty, token), CancellationToken.None);
+                wire = Invoke<CandidateWire[]>(CoreRequest.Complete(kind, policyId, word ?? string.Empty, token), CancellationToken.None);
             }
             catch (MSCommerceException)
             {
@@ -300,7 +290,7 @@ namespace MSCommerce.Interop
         /// <param name="cancellationToken">Cancels the request.</param>
         /// <param name="sink">Receives log lines on this thread.</param>
         public bool Disconnect(bool forget, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
-            Invoke<DisconnectWire>(CoreRequest.Disconnect(forget), cancellationToken, sink).Forgotten;
+            Invoke<DisconnectedWire>(CoreRequest.Disconnect(forget), cancellationToken, sink).Forgotten;
 
         /// <summary>Who is connected, where, until when (<c>getConnection</c>); never a token.</summary>
         public Connection GetConnection() => Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.GetConnection(), CancellationToken.None));
@@ -311,10 +301,14 @@ namespace MSCommerce.Interop
         public void Dispose() => handle.Dispose();
 
         /// <summary>Runs <paramref name="request"/> and returns the envelope's data as <typeparamref name="T"/>.</summary>
-        internal T Invoke<T>(CoreRequest request, CancellationToken cancellationToken, IInvocationSink? sink = null)
+        internal T Invoke<T>(CoreRequest request, CancellationToken cancellationToken, IInvocationSink? sink = null) =>
+            Read<T>(InvokeData(request, cancellationToken, sink));
+
+        /// <summary>Runs <paramref name="request"/> and returns the envelope's data as parsed JSON, for replies that hold output items.</summary>
+        internal XElement InvokeData(CoreRequest request, CancellationToken cancellationToken, IInvocationSink? sink = null)
         {
             var json = InvokeJson(request, cancellationToken, sink, out var status);
-            return Unwrap<T>(status, json);
+            return UnwrapData(status, json);
         }
 
         /// <summary>
@@ -382,7 +376,23 @@ namespace MSCommerce.Interop
         }
 
         /// <summary>Turns a status and its envelope into the data, or the envelope's error into an exception.</summary>
-        internal static T Unwrap<T>(int status, string? json)
+        internal static T Unwrap<T>(int status, string? json) => Read<T>(UnwrapData(status, json));
+
+        /// <summary>Reads the data of an envelope (or a part of it) as <typeparamref name="T"/>.</summary>
+        internal static T Read<T>(XElement data)
+        {
+            try
+            {
+                return Json.Deserialize<T>(data);
+            }
+            catch (SerializationException e)
+            {
+                throw InvalidReply(e);
+            }
+        }
+
+        /// <summary>The data of a status and its envelope, or the envelope's error as an exception.</summary>
+        internal static XElement UnwrapData(int status, string? json)
         {
             if (json == null)
             {
@@ -414,14 +424,7 @@ namespace MSCommerce.Interop
                     throw new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, "The native library reported success without data.");
                 }
 
-                try
-                {
-                    return Json.Deserialize<T>(data);
-                }
-                catch (SerializationException e)
-                {
-                    throw InvalidReply(e);
-                }
+                return data;
             }
 
             var error = envelope.Error;
@@ -434,7 +437,7 @@ namespace MSCommerce.Interop
         }
 
         /// <summary>The exception of an envelope's (or a bulk item's) error.</summary>
-        internal static MSCommerceException ToException(EnvelopeError? error)
+        internal static MSCommerceException ToException(ErrorReplyWire? error)
         {
             if (error == null)
             {

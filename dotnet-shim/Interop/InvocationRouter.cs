@@ -100,8 +100,8 @@ namespace MSCommerce.Interop
                     var json = Utf8.Read(progressJson);
                     if (json != null)
                     {
-                        var progress = Json.Deserialize<ProgressJson>(json);
-                        var percent = progress.PercentComplete ?? -1;
+                        var progress = Json.Deserialize<ProgressWire>(json);
+                        var percent = progress.PercentComplete;
                         Route(new CoreProgress(
                             operationId,
                             string.IsNullOrEmpty(progress.Activity) ? "MSCommerce" : progress.Activity!,

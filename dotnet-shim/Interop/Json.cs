@@ -24,7 +24,8 @@ namespace MSCommerce.Interop
         internal static string Serialize<T>(T value)
         {
             using var stream = new MemoryStream();
-            SerializerFor(typeof(T)).WriteObject(stream, value);
+            // The runtime type: a request is declared as its base, CoreRequest.
+            SerializerFor(value?.GetType() ?? typeof(T)).WriteObject(stream, value);
             return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
         }
 

@@ -1,14 +1,20 @@
 using System.Collections.Generic;
+using System.Runtime.Serialization;
+using System.Xml.Linq;
 
 namespace MSCommerce.Interop
 {
-    /// <summary>Turns the library's output items into the module's output objects, by <c>Kind</c>.</summary>
+    /// <summary>
+    /// Reads the library's output items into the module's output objects: each item's <c>kind</c>
+    /// names its model class, whose members are generated from the Rust type (Contracts.g.cs), so
+    /// nothing is copied field by field.
+    /// </summary>
     internal static class WireMapping
     {
-        internal static IReadOnlyList<Policy> ToPolicies(WireItem[] items)
+        internal static IReadOnlyList<Policy> ToPolicies(XElement items)
         {
-            var policies = new List<Policy>(items.Length);
-            foreach (var item in items)
+            var policies = new List<Policy>();
+            foreach (var item in Elements(items))
             {
                 policies.Add(ToPolicy(item));
             }
@@ -16,22 +22,13 @@ namespace MSCommerce.Interop
             return policies;
         }
 
-        internal static Policy ToPolicy(WireItem item)
-        {
-            RequireKind(item, WireItem.PolicyKind);
-            return new Policy
-            {
-                PolicyId = item.PolicyId,
-                Description = item.Description,
-                DefaultValue = item.DefaultValue,
-            };
-        }
+        internal static Policy ToPolicy(XElement item) => Read<Policy>(item, OutputItemKinds.Policy);
 
         /// <summary>Products become <see cref="ProductPolicy"/>, other scopes <see cref="ScopePolicy"/>.</summary>
-        internal static IReadOnlyList<object> ToProductPolicies(WireItem[] items)
+        internal static IReadOnlyList<object> ToProductPolicies(XElement? items)
         {
-            var results = new List<object>(items.Length);
-            foreach (var item in items)
+            var results = new List<object>();
+            foreach (var item in Elements(items))
             {
                 results.Add(ToProductOrScopePolicy(item));
             }
@@ -39,60 +36,70 @@ namespace MSCommerce.Interop
             return results;
         }
 
-        internal static object ToProductOrScopePolicy(WireItem item)
+        internal static object ToProductOrScopePolicy(XElement? item)
         {
-            switch (item?.Kind)
+            switch (KindOf(item))
             {
-                case WireItem.ProductPolicyKind:
-                    return new ProductPolicy
-                    {
-                        PolicyValue = item.PolicyValue,
-                        ProductId = item.ProductId,
-                        PolicyId = item.PolicyId,
-                        ProductName = item.ProductName,
-                    };
-                case WireItem.ScopePolicyKind:
-                    return new ScopePolicy
-                    {
-                        PolicyId = item.PolicyId,
-                        PolicyValue = item.PolicyValue,
-                        ScopeId = item.ScopeId,
-                        ScopeValue = item.ScopeValue,
-                        Scope = item.Scope,
-                    };
+                case OutputItemKinds.ProductPolicy:
+                    return Read<ProductPolicy>(item!, OutputItemKinds.ProductPolicy);
+                case OutputItemKinds.ScopePolicy:
+                    return Read<ScopePolicy>(item!, OutputItemKinds.ScopePolicy);
                 default:
-                    throw UnexpectedKind(item, WireItem.ProductPolicyKind + "' or '" + WireItem.ScopePolicyKind);
+                    throw UnexpectedKind(KindOf(item), OutputItemKinds.ProductPolicy + "' or '" + OutputItemKinds.ScopePolicy);
             }
         }
 
-        internal static PolicyDrift ToDrift(WireItem item)
+        internal static IReadOnlyList<PolicyDrift> ToDrift(XElement items)
         {
-            RequireKind(item, WireItem.PolicyDriftKind);
-            return new PolicyDrift
+            var drift = new List<PolicyDrift>();
+            foreach (var item in Elements(items))
             {
-                PolicyId = item.PolicyId,
-                Scope = item.Scope,
-                Id = item.Id,
-                Name = item.Name,
-                Change = item.Change,
-                BaselineValue = item.BaselineValue,
-                CurrentValue = item.CurrentValue,
-            };
+                drift.Add(Read<PolicyDrift>(item, OutputItemKinds.PolicyDrift));
+            }
+
+            return drift;
         }
 
-        private static void RequireKind(WireItem? item, string kind)
+        /// <summary>The elements of a JSON array; anything else is a reply of another build.</summary>
+        internal static IEnumerable<XElement> Elements(XElement? array)
         {
-            if (item?.Kind != kind)
+            if (array == null || (string?)array.Attribute("type") == "null")
             {
-                throw UnexpectedKind(item, kind);
+                return new XElement[0];
+            }
+
+            if ((string?)array.Attribute("type") != "array")
+            {
+                throw InvalidReply("Expected a JSON array of output items.");
+            }
+
+            return array.Elements();
+        }
+
+        private static string? KindOf(XElement? item) => (string?)item?.Element("kind");
+
+        private static T Read<T>(XElement item, string kind)
+        {
+            var actual = KindOf(item);
+            if (actual != kind)
+            {
+                throw UnexpectedKind(actual, kind);
+            }
+
+            try
+            {
+                return Json.Deserialize<T>(item);
+            }
+            catch (SerializationException e)
+            {
+                throw InvalidReply("The native library returned a reply the module cannot read: " + e.Message);
             }
         }
 
-        private static MSCommerceException UnexpectedKind(WireItem? item, string expected) =>
-            new MSCommerceException(
-                ShimErrorCodes.InvalidResponse,
-                "InvalidData",
-                true,
-                "The native library returned an item of kind '" + (item?.Kind ?? "(none)") + "' where '" + expected + "' was expected: the module's files come from different builds.");
+        private static MSCommerceException InvalidReply(string message) =>
+            new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, message);
+
+        private static MSCommerceException UnexpectedKind(string? kind, string expected) =>
+            InvalidReply("The native library returned an item of kind '" + (kind ?? "(none)") + "' where '" + expected + "' was expected: the module's files come from different builds.");
     }
 }

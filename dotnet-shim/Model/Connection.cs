@@ -52,7 +52,7 @@ namespace MSCommerce
             TokenCache = wire.TokenCache,
             ServiceUri = wire.ServiceUri,
             AuthorityUri = wire.AuthorityUri,
-            ExpiresOn = wire.ExpiresOn is long seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : (DateTimeOffset?)null,
+            ExpiresOn = wire.ExpiresOn is ulong seconds ? DateTimeOffset.FromUnixTimeSeconds((long)seconds) : (DateTimeOffset?)null,
             Connected = wire.Connected,
         };
     }

@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-
 pub use crate::environment::parse_service_uri;
 use crate::environment::{Choices, Endpoints};
 use crate::error::{Error, ErrorKind, Result};
@@ -13,6 +11,7 @@ use crate::http::retry::{
     RetryPolicy, DEFAULT_BASE_DELAY_SECONDS, DEFAULT_BUDGET_SECONDS, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_DELAY_SECONDS,
 };
+use crate::protocol::RawConfig;
 use crate::secret::Secret;
 use crate::settings::{Edition, Variables};
 
@@ -45,23 +44,6 @@ pub(crate) const DEFAULT_TIMEOUT_SECONDS: f64 = 100.0;
 
 /// The most attempts `maxAttempts` may ask for.
 pub(crate) const MAX_ATTEMPTS_LIMIT: u32 = 10;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RawConfig {
-    environment: Option<String>,
-    service_uri: Option<String>,
-    authority_uri: Option<String>,
-    access_token: Option<String>,
-    user_agent: Option<String>,
-    timeout_seconds: Option<f64>,
-    max_attempts: Option<f64>,
-    retry_budget_seconds: Option<f64>,
-    retry_base_delay_seconds: Option<f64>,
-    retry_max_delay_seconds: Option<f64>,
-    variables: Option<Variables>,
-    edition: Option<String>,
-}
 
 impl ClientConfig {
     /// Parses and validates the JSON configuration of `mc_client_new` (see `docs/abi.md`).

@@ -206,21 +206,6 @@ impl Error {
         self.details.as_deref()
     }
 
-    /// The error as the ABI carries it: `{"code","category","terminating","message","target",
-    /// "correlationId","httpStatus","details"}` (`docs/abi.md`, "Envelope").
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "code": self.kind.code(),
-            "category": self.kind.category(),
-            "terminating": self.kind.is_terminating(),
-            "message": self.message,
-            "target": self.target,
-            "correlationId": self.correlation_id,
-            "httpStatus": self.http_status,
-            "details": self.details,
-        })
-    }
-
     /// True when the caller cancelled the operation.
     pub fn is_cancelled(&self) -> bool {
         self.kind == ErrorKind::Cancelled

@@ -20,7 +20,7 @@ pub enum Level {
 }
 
 /// A progress report, serialized as `{"activity","status","percentComplete","completed"}`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     /// What is being done overall.

@@ -128,6 +128,21 @@ impl<'de> Deserialize<'de> for Variables {
     }
 }
 
+impl schemars::JsonSchema for Variables {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Variables".into()
+    }
+
+    /// What [`Variables`] reads: an object of names and string values (or null).
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <BTreeMap<String, Option<String>>>::json_schema(generator)
+    }
+}
+
 /// The PowerShell edition the shim runs in. It chooses the wording of HTTP failures, which the
 /// contract's messages quote as the web cmdlets of that edition word them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -142,7 +142,7 @@ fn get_policies_returns_contract_objects_and_sends_token_and_correlation_id() {
     assert_eq!(status, OK, "{envelope}");
     assert_eq!(
         envelope["data"],
-        serde_json::json!([{"Kind":"Policy","PolicyId":"AllowSelfServicePurchase","Description":"Self-service purchase","DefaultValue":"Enabled"}])
+        serde_json::json!([{"kind":"Policy","policyId":"AllowSelfServicePurchase","description":"Self-service purchase","defaultValue":"Enabled"}])
     );
     let head = server.requests.lock().unwrap()[0].to_ascii_lowercase();
     assert!(head.starts_with("get /v1.0/policies http/1.1"), "{head}");
@@ -159,8 +159,8 @@ fn product_list_maps_to_product_policies() {
         r#"{"op":"getProductPolicies","policyId":"AllowSelfServicePurchase","token":"t"}"#;
     let (status, envelope) = native.call(client, request, 0);
     assert_eq!(status, OK, "{envelope}");
-    assert_eq!(envelope["data"][0]["Kind"], "ProductPolicy");
-    assert_eq!(envelope["data"][0]["ProductId"], "CFQ7TTC0H9MP");
+    assert_eq!(envelope["data"][0]["kind"], "ProductPolicy");
+    assert_eq!(envelope["data"][0]["productId"], "CFQ7TTC0H9MP");
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn update_sends_a_put_with_the_policy_value_and_returns_the_item() {
     let request = r#"{"op":"updateProductPolicy","policyId":"AllowSelfServicePurchase","productId":"CFQ7TTC0H9MP","enabled":"False","token":"t"}"#;
     let (status, envelope) = native.call(client, request, 0);
     assert_eq!(status, OK, "{envelope}");
-    assert_eq!(envelope["data"]["Kind"], "ProductPolicy");
+    assert_eq!(envelope["data"]["kind"], "ProductPolicy");
     let sent = server.requests.lock().unwrap()[0].clone();
     assert!(
         sent.starts_with("PUT /v1.0/policies/AllowSelfServicePurchase/products/CFQ7TTC0H9MP "),
@@ -343,7 +343,7 @@ fn many_threads_share_one_client_without_crosstalk() {
                     };
                     let (status, envelope) = native.call(client, request, 0);
                     assert_eq!(status, OK, "{envelope}");
-                    assert_eq!(envelope["data"][0]["Kind"], expected);
+                    assert_eq!(envelope["data"][0]["kind"], expected);
                 }
             });
         }

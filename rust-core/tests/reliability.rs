@@ -52,7 +52,7 @@ fn throttled_request_waits_the_retry_after_then_succeeds() {
     let policies = client
         .invoke(&get_policies(&token), &Cancel::new())
         .expect("the throttled call succeeds on its retry");
-    assert_eq!(policies[0]["PolicyId"], POLICY);
+    assert_eq!(policies[0]["policyId"], POLICY);
     assert_eq!(emulator.injected().throttled, 1);
     assert!(
         started.elapsed() >= Duration::from_millis(950),
@@ -236,7 +236,7 @@ fn put_is_retried_after_a_server_error_and_the_value_is_set() {
     let item = fast_client(&emulator.base, json!({}))
         .invoke(&update, &Cancel::new())
         .expect("the update succeeds on its retry");
-    assert_eq!(item["PolicyValue"], "Disabled");
+    assert_eq!(item["policyValue"], "Disabled");
     assert_eq!(emulator.injected().errors, 1);
     assert_eq!(emulator.product_value(PRODUCT), "Disabled");
     assert_eq!(emulator.audit_correlation_ids(PRODUCT).len(), 1);
@@ -256,7 +256,7 @@ fn a_put_whose_answer_was_lost_is_sent_again_and_sets_the_value_once() {
     let item = fast_client(&emulator.base, json!({}))
         .invoke(&update, &Cancel::new())
         .expect("the repeated PUT answers");
-    assert_eq!(item["PolicyValue"], "Disabled");
+    assert_eq!(item["policyValue"], "Disabled");
     assert_eq!(
         emulator.request_count(&format!("PUT /v1.0/policies/{POLICY}/products/{PRODUCT}")),
         2

@@ -55,7 +55,7 @@ fn a_client_that_never_connected_follows_the_variables_of_each_request() {
         json!({ "op": "getPolicies", "token": token, "variables": variables }),
     )
     .expect("the emulator's policies");
-    assert_eq!(policies[0]["PolicyId"], "AllowSelfServicePurchase");
+    assert_eq!(policies[0]["policyId"], "AllowSelfServicePurchase");
 
     // Removed from the session again: back to the public service.
     let after =
@@ -92,7 +92,7 @@ fn a_connected_client_keeps_the_endpoints_it_connected_with() {
 
     let policies = invoke(&client, json!({ "op": "getPolicies", "variables": moved }))
         .expect("still the emulator");
-    assert_eq!(policies[0]["PolicyId"], "AllowSelfServicePurchase");
+    assert_eq!(policies[0]["policyId"], "AllowSelfServicePurchase");
     let connection = invoke(
         &client,
         json!({ "op": "getConnection", "variables": moved }),

@@ -176,7 +176,7 @@ fn device_code_sign_in_connects_calls_the_service_and_can_be_cancelled() {
             &Cancel::new(),
         )
         .expect("policies");
-    assert_eq!(policies[0]["PolicyId"], "AllowSelfServicePurchase");
+    assert_eq!(policies[0]["policyId"], "AllowSelfServicePurchase");
 
     // A second sign-in that nobody completes stops promptly when cancelled.
     let lines = capture_warnings(502);
@@ -385,7 +385,7 @@ fn browser_sign_in_in_headless_chromium_connects_and_keeps_the_account() {
             &Cancel::new(),
         )
         .expect("the session authorizes calls");
-    assert_eq!(policies[0]["PolicyId"], "AllowSelfServicePurchase");
+    assert_eq!(policies[0]["policyId"], "AllowSelfServicePurchase");
     assert_eq!(cache_files(cache.path()), 1, "the account is kept");
 }
 

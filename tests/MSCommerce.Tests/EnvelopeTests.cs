@@ -17,7 +17,7 @@ public sealed class EnvelopeTests
     [Fact]
     public void An_error_envelope_becomes_an_exception_carrying_every_field()
     {
-        var error = Assert.Throws<MSCommerceException>(() => CoreClient.Unwrap<WireItem>(NativeMethods.Status.Failed, NotFoundEnvelope));
+        var error = Assert.Throws<MSCommerceException>(() => CoreClient.UnwrapData(NativeMethods.Status.Failed, NotFoundEnvelope));
 
         Assert.Equal("NotFound", error.Code);
         Assert.Equal("ObjectNotFound", error.Category);
@@ -45,7 +45,7 @@ public sealed class EnvelopeTests
             error = new { code = "BadRequest", category = "InvalidArgument", terminating = false, message, target = (string?)null, correlationId = "c", httpStatus = 400, details = body },
         });
 
-        var error = Assert.Throws<MSCommerceException>(() => CoreClient.Unwrap<WireItem[]>(NativeMethods.Status.Failed, envelope));
+        var error = Assert.Throws<MSCommerceException>(() => CoreClient.UnwrapData(NativeMethods.Status.Failed, envelope));
 
         Assert.Equal(body, error.Details);
         Assert.Equal(message, error.Message);
@@ -54,9 +54,9 @@ public sealed class EnvelopeTests
     [Fact]
     public void A_success_envelope_yields_its_data()
     {
-        const string json = """{"ok":true,"data":[{"Kind":"Policy","PolicyId":"AllowSelfServicePurchase","Description":"d","DefaultValue":"Enabled"}],"error":null}""";
+        const string json = """{"ok":true,"data":[{"kind":"Policy","policyId":"AllowSelfServicePurchase","description":"d","defaultValue":"Enabled"}],"error":null}""";
 
-        var items = CoreClient.Unwrap<WireItem[]>(NativeMethods.Status.Ok, json);
+        var items = WireMapping.ToPolicies(CoreClient.UnwrapData(NativeMethods.Status.Ok, json));
 
         var item = Assert.Single(items);
         Assert.Equal("AllowSelfServicePurchase", item.PolicyId);
@@ -65,7 +65,7 @@ public sealed class EnvelopeTests
     [Fact]
     public void A_reply_that_is_not_json_is_an_invalid_response()
     {
-        var error = Assert.Throws<MSCommerceException>(() => CoreClient.Unwrap<WireItem[]>(NativeMethods.Status.Ok, "{not json"));
+        var error = Assert.Throws<MSCommerceException>(() => CoreClient.UnwrapData(NativeMethods.Status.Ok, "{not json"));
 
         Assert.Equal("InvalidResponse", error.Code);
         Assert.True(error.Terminating);
@@ -74,9 +74,9 @@ public sealed class EnvelopeTests
     [Fact]
     public void Data_of_the_wrong_shape_is_an_invalid_response()
     {
-        const string json = """{"ok":true,"data":{"Kind":"Policy"},"error":null}""";
+        const string json = """{"ok":true,"data":{"kind":"Policy"},"error":null}""";
 
-        var error = Assert.Throws<MSCommerceException>(() => CoreClient.Unwrap<WireItem[]>(NativeMethods.Status.Ok, json));
+        var error = Assert.Throws<MSCommerceException>(() => WireMapping.ToPolicies(CoreClient.UnwrapData(NativeMethods.Status.Ok, json)));
 
         Assert.Equal("InvalidResponse", error.Code);
     }
@@ -84,7 +84,7 @@ public sealed class EnvelopeTests
     [Fact]
     public void A_cancelled_status_without_an_envelope_is_a_cancelled_error()
     {
-        var error = Assert.Throws<MSCommerceException>(() => CoreClient.Unwrap<WireItem>(NativeMethods.Status.Cancelled, null));
+        var error = Assert.Throws<MSCommerceException>(() => CoreClient.UnwrapData(NativeMethods.Status.Cancelled, null));
 
         Assert.Equal("Cancelled", error.Code);
         Assert.Equal("OperationStopped", error.Category);
@@ -93,7 +93,7 @@ public sealed class EnvelopeTests
     [Fact]
     public void A_failure_status_with_a_success_envelope_is_still_a_failure()
     {
-        var error = Assert.Throws<MSCommerceException>(() => CoreClient.Unwrap<WireItem>(NativeMethods.Status.Internal, """{"ok":true,"data":{},"error":null}"""));
+        var error = Assert.Throws<MSCommerceException>(() => CoreClient.UnwrapData(NativeMethods.Status.Internal, """{"ok":true,"data":{},"error":null}"""));
 
         Assert.Equal("Internal", error.Code);
     }
@@ -128,7 +128,7 @@ public sealed class EnvelopeTests
     [Fact]
     public void The_client_configuration_names_its_fields_as_the_abi_does()
     {
-        using var json = JsonDocument.Parse(Json.Serialize(new ClientConfig { ServiceUri = "http://127.0.0.1:1", UserAgent = CoreClient.UserAgent }));
+        using var json = JsonDocument.Parse(Json.Serialize(new ClientConfigWire { ServiceUri = "http://127.0.0.1:1", UserAgent = CoreClient.UserAgent }));
 
         Assert.Equal("http://127.0.0.1:1", json.RootElement.GetProperty("serviceUri").GetString());
         Assert.Matches(@"^MSCommerce/\d+\.\d+\.\d+[^+]*$", json.RootElement.GetProperty("userAgent").GetString());

@@ -40,12 +40,12 @@ public sealed class ErrorCategoryTests : IClassFixture<ShimMetadata>
 
         var produced = new[]
         {
-            Catch(() => CoreClient.Unwrap<WireItem>(NativeMethods.Status.Cancelled, null)),
-            Catch(() => CoreClient.Unwrap<WireItem>(NativeMethods.Status.InvalidArgument, null)),
-            Catch(() => CoreClient.Unwrap<WireItem>(NativeMethods.Status.InvalidHandle, null)),
-            Catch(() => CoreClient.Unwrap<WireItem>(NativeMethods.Status.Internal, null)),
-            Catch(() => CoreClient.Unwrap<WireItem>(NativeMethods.Status.Ok, "{")),
-            Catch(() => WireMapping.ToPolicy(new WireItem { Kind = "x" })),
+            Catch(() => CoreClient.UnwrapData(NativeMethods.Status.Cancelled, null)),
+            Catch(() => CoreClient.UnwrapData(NativeMethods.Status.InvalidArgument, null)),
+            Catch(() => CoreClient.UnwrapData(NativeMethods.Status.InvalidHandle, null)),
+            Catch(() => CoreClient.UnwrapData(NativeMethods.Status.Internal, null)),
+            Catch(() => CoreClient.UnwrapData(NativeMethods.Status.Ok, "{")),
+            Catch(() => WireMapping.ToPolicy(Json.Parse("""{"kind":"x"}"""))),
         };
 
         Assert.All(produced, e => Assert.Contains(e.Category, known));

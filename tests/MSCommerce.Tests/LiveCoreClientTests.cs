@@ -45,12 +45,12 @@ public sealed class LiveCoreClientTests : IClassFixture<EmulatorFixture>
 
         Assert.Equal(NativeMethods.Status.Ok, status);
         using var envelope = JsonDocument.Parse(json!);
-        var modelProperties = model.GetProperties().Select(p => p.Name).Append("Kind").ToHashSet();
+        var modelProperties = model.GetProperties().Select(p => p.Name).Append("kind").ToHashSet(StringComparer.OrdinalIgnoreCase);
         var items = envelope.RootElement.GetProperty("data").EnumerateArray().ToList();
         Assert.NotEmpty(items);
         Assert.All(items, item =>
         {
-            Assert.Equal(model.Name, item.GetProperty("Kind").GetString());
+            Assert.Equal(model.Name, item.GetProperty("kind").GetString());
             Assert.All(item.EnumerateObject(), property => Assert.Contains(property.Name, modelProperties));
         });
     }

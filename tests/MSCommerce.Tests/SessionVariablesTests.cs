@@ -55,7 +55,7 @@ public sealed class SessionVariablesTests
     [Fact]
     public void Variables_go_to_the_core_as_a_json_object()
     {
-        var json = Json.Serialize(new ClientConfig
+        var json = Json.Serialize(new ClientConfigWire
         {
             UserAgent = "MSCommerce/4.0.0",
             Variables = new Dictionary<string, string> { ["MSCOMMERCE_SERVICE_URI"] = "http://127.0.0.1:5000" },

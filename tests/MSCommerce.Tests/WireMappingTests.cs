@@ -8,7 +8,7 @@ public sealed class WireMappingTests
     [Fact]
     public void A_product_item_becomes_a_product_policy_with_every_property()
     {
-        var item = new WireItem { Kind = "ProductPolicy", PolicyValue = "Enabled", ProductId = "CFQ7TTC0KP0P", PolicyId = "AllowSelfServicePurchase", ProductName = "Power Automate per user" };
+        var item = Json.Parse("""{"kind":"ProductPolicy","policyValue":"Enabled","productId":"CFQ7TTC0KP0P","policyId":"AllowSelfServicePurchase","productName":"Power Automate per user"}""");
 
         var product = Assert.IsType<ProductPolicy>(WireMapping.ToProductOrScopePolicy(item));
 
@@ -21,7 +21,7 @@ public sealed class WireMappingTests
     [Fact]
     public void A_scope_item_becomes_a_scope_policy_with_every_property()
     {
-        var item = new WireItem { Kind = "ScopePolicy", PolicyId = "AllowSelfServicePurchase", PolicyValue = "Disabled", ScopeId = "3rdPartyOffers", ScopeValue = "Third-party offers", Scope = "OfferType" };
+        var item = Json.Parse("""{"kind":"ScopePolicy","policyId":"AllowSelfServicePurchase","policyValue":"Disabled","scopeId":"3rdPartyOffers","scopeValue":"Third-party offers","scope":"OfferType"}""");
 
         var scope = Assert.IsType<ScopePolicy>(WireMapping.ToProductOrScopePolicy(item));
 
@@ -35,7 +35,7 @@ public sealed class WireMappingTests
     [Fact]
     public void A_policy_item_becomes_a_policy()
     {
-        var policy = WireMapping.ToPolicy(new WireItem { Kind = "Policy", PolicyId = "AllowSelfServicePurchase", Description = "d", DefaultValue = "Enabled" });
+        var policy = WireMapping.ToPolicy(Json.Parse("""{"kind":"Policy","policyId":"AllowSelfServicePurchase","description":"d","defaultValue":"Enabled"}"""));
 
         Assert.Equal(("AllowSelfServicePurchase", "d", "Enabled"), (policy.PolicyId, policy.Description, policy.DefaultValue));
     }
@@ -43,7 +43,7 @@ public sealed class WireMappingTests
     [Fact]
     public void An_item_of_an_unexpected_kind_is_an_invalid_response()
     {
-        var error = Assert.Throws<MSCommerceException>(() => WireMapping.ToPolicy(new WireItem { Kind = "ProductPolicy" }));
+        var error = Assert.Throws<MSCommerceException>(() => WireMapping.ToPolicy(Json.Parse("""{"kind":"ProductPolicy"}""")));
 
         Assert.Equal("InvalidResponse", error.Code);
         Assert.Contains("ProductPolicy", error.Message);
@@ -52,7 +52,7 @@ public sealed class WireMappingTests
     [Fact]
     public void A_product_list_item_of_an_unknown_kind_is_an_invalid_response()
     {
-        var error = Assert.Throws<MSCommerceException>(() => WireMapping.ToProductOrScopePolicy(new WireItem { Kind = "Policy" }));
+        var error = Assert.Throws<MSCommerceException>(() => WireMapping.ToProductOrScopePolicy(Json.Parse("""{"kind":"Policy"}""")));
 
         Assert.Equal("InvalidResponse", error.Code);
     }

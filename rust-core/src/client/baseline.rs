@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::Client;
 use crate::error::Result;
@@ -11,7 +11,7 @@ use crate::http::Cancel;
 use crate::log::Sink;
 use crate::policy::baseline::{now_rfc3339, Baseline, Current, Drift, Provenance};
 use crate::policy::Scope;
-use crate::protocol::OutputItem;
+use crate::protocol::{data, BaselineExport, OutputItem, PolicyDrift};
 use crate::secret::Secret;
 
 /// Both scopes of a policy as the service lists them now.
@@ -30,8 +30,7 @@ async fn current(
     Ok(items)
 }
 
-/// Writes the baseline of `policy_id` to `path`; answers what was written:
-/// `{"Path","PolicyId","Products","OfferTypes"}`.
+/// Writes the baseline of `policy_id` to `path`; answers what was written ([`BaselineExport`]).
 pub(super) async fn export(
     client: &Client,
     token: Option<&Secret>,
@@ -64,12 +63,13 @@ pub(super) async fn export(
         baseline.offer_types.len(),
         path.display()
     ));
-    Ok(json!({
-        "Path": path.display().to_string(),
-        "PolicyId": policy_id,
-        "Products": baseline.products.len(),
-        "OfferTypes": baseline.offer_types.len(),
-    }))
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    data(BaselineExport {
+        path: path.display().to_string(),
+        policy_id: policy_id.to_owned(),
+        products: count(baseline.products.len()),
+        offer_types: count(baseline.offer_types.len()),
+    })
 }
 
 /// How the tenant differs from the baseline at `path`: an array of `PolicyDrift` items.
@@ -100,17 +100,12 @@ pub(super) async fn test(
         drift.len(),
         path.display()
     ));
-    serde_json::to_value(drift).map_err(|e| {
-        crate::error::Error::new(
-            crate::error::ErrorKind::Internal,
-            format!("Could not encode the output: {e}"),
-        )
-    })
+    data(drift)
 }
 
 /// The output object of one difference, `MSCommerce.PolicyDrift`.
 fn drift_item(policy_id: &str, drift: &Drift) -> OutputItem {
-    OutputItem::PolicyDrift {
+    OutputItem::PolicyDrift(PolicyDrift {
         policy_id: policy_id.to_owned(),
         scope: drift.scope.name().to_owned(),
         id: drift.id.clone(),
@@ -118,5 +113,5 @@ fn drift_item(policy_id: &str, drift: &Drift) -> OutputItem {
         change: drift.change.name().to_owned(),
         baseline_value: drift.baseline_value.clone(),
         current_value: drift.current_value.clone(),
-    }
+    })
 }

@@ -4,18 +4,21 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::stream::{self, StreamExt};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Cancel;
 use crate::log::{Progress, Sink};
 use crate::policy::Scope;
-use crate::protocol::{BulkItem, Operation, OutputItem, Request, Selection};
+use crate::protocol::{
+    data, BulkItem, BulkResult, ErrorReply, Operation, OutputItem, Request, SelectedItems,
+    Selection,
+};
 use crate::secret::Secret;
 
 /// Sets every item to `value`, at most `throttle_limit` at a time, and answers one result per
-/// item in the order given: `{"id","ok":true,"item":...}` or `{"id","ok":false,"error":...}`.
+/// item in the order given ([`BulkResult`]).
 ///
 /// Each item is one licensing request with the client's retry policy and nothing more: an item
 /// that fails is reported once and never sent again by this loop. With no credential at all the
@@ -49,7 +52,7 @@ pub(super) async fn update(
         });
     };
     report(false);
-    let mut results: Vec<(usize, Result<Value>)> = stream::iter(items.iter().enumerate())
+    let mut results: Vec<(usize, Result<OutputItem>)> = stream::iter(items.iter().enumerate())
         .map(|(index, bulk_item)| {
             let finished = &finished;
             let failed = &failed;
@@ -69,7 +72,7 @@ pub(super) async fn update(
                             // The bulk request's own variables are the client's by now.
                             variables: None,
                         };
-                        client.call(&request, sink, cancel).await
+                        client.call_item(&request, sink, cancel).await
                     }
                 };
                 finished.fetch_add(1, Ordering::Relaxed);
@@ -98,21 +101,31 @@ pub(super) async fn update(
             total - failures
         ));
     }
-    Ok(Value::Array(
+    data(
         results
             .into_iter()
             .map(|(index, outcome)| {
-                let id = items[index].id();
+                let id = items[index].id().to_owned();
                 match outcome {
-                    Ok(item) => json!({ "id": id, "ok": true, "item": item }),
-                    Err(error) => json!({ "id": id, "ok": false, "error": error.to_json() }),
+                    Ok(item) => BulkResult {
+                        id,
+                        ok: true,
+                        item: Some(item),
+                        error: None,
+                    },
+                    Err(error) => BulkResult {
+                        id,
+                        ok: false,
+                        item: None,
+                        error: Some(ErrorReply::from(&error)),
+                    },
                 }
             })
-            .collect(),
-    ))
+            .collect::<Vec<_>>(),
+    )
 }
 
-/// The items a selection picks, with their values now: `{"items":[...],"errors":[...]}`. A
+/// The items a selection picks, with their values now ([`SelectedItems`]). A
 /// name that matches nothing is one error (ObjectNotFound, the name as target); `-Exclude`
 /// leaves out items whose id or name matches any of its patterns.
 pub(super) async fn select(
@@ -159,13 +172,13 @@ pub(super) async fn select(
     if excluded > 0 {
         sink.verbose(&format!("{excluded} items left out by -Exclude"));
     }
-    let errors: Vec<Value> = selection
+    let errors: Vec<ErrorReply> = selection
         .names
         .iter()
         .zip(matched)
         .filter(|(_, hit)| !hit)
         .map(|(pattern, _)| {
-            Error::new(
+            let error = Error::new(
                 ErrorKind::NotFound,
                 format!(
                     "No product of policy '{}' has a name matching '{}'.",
@@ -173,9 +186,9 @@ pub(super) async fn select(
                     pattern.pattern()
                 ),
             )
-            .with_target(Some(pattern.pattern()))
-            .to_json()
+            .with_target(Some(pattern.pattern()));
+            ErrorReply::from(&error)
         })
         .collect();
-    Ok(json!({ "items": items, "errors": errors }))
+    data(SelectedItems { items, errors })
 }

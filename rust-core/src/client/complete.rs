@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::Client;
@@ -15,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::Cancel;
 use crate::log::Sink;
 use crate::policy::Scope;
-use crate::protocol::CompletionKind;
+use crate::protocol::{Candidate as Reply, CompletionKind};
 use crate::secret::Secret;
 
 /// How long a listed set of candidates is reused.
@@ -47,7 +46,7 @@ pub(super) struct Completions {
 }
 
 impl Completions {
-    /// The candidates for `word`, as `[{"value","tooltip"}]`; failures give no candidates
+    /// The candidates for `word`; failures give no candidates
     /// (a policy id still completes to the documented policy), never an error.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn complete(
@@ -59,7 +58,7 @@ impl Completions {
         word: &str,
         sink: &Sink,
         cancel: &Cancel,
-    ) -> Value {
+    ) -> Vec<Reply> {
         let policy_id = policy_id.unwrap_or(KNOWN_POLICY);
         // Lists are kept per credential: what one token may read is never offered to another.
         let who = match token {
@@ -123,23 +122,21 @@ impl Completions {
             })
             .collect();
         picked.truncate(MAX_CANDIDATES);
-        Value::Array(
-            picked
-                .into_iter()
-                .filter_map(|c| {
-                    let (value, tooltip) = if by_name {
-                        (c.name.clone()?, c.value.clone())
-                    } else {
-                        let tooltip = match &c.name {
-                            Some(name) => format!("{name} ({})", c.value),
-                            None => c.value.clone(),
-                        };
-                        (c.value.clone(), tooltip)
+        picked
+            .into_iter()
+            .filter_map(|c| {
+                let (value, tooltip) = if by_name {
+                    (c.name.clone()?, c.value.clone())
+                } else {
+                    let tooltip = match &c.name {
+                        Some(name) => format!("{name} ({})", c.value),
+                        None => c.value.clone(),
                     };
-                    Some(json!({ "value": value, "tooltip": tooltip }))
-                })
-                .collect(),
-        )
+                    (c.value.clone(), tooltip)
+                };
+                Some(Reply { value, tooltip })
+            })
+            .collect()
     }
 
     /// Forgets every list: the session's credential changed (connect, disconnect).

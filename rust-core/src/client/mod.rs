@@ -23,7 +23,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Cancel, Response};
 use crate::log::{Level, Sink};
 use crate::policy::Scope;
-use crate::protocol::{Operation, OutputItem, Request};
+use crate::protocol::{data, Connection, Disconnected, Operation, OutputItem, Request};
 use crate::secret::Secret;
 use crate::settings::Variables;
 use service::{ServiceItem, ServiceList, ServicePolicy};
@@ -149,9 +149,9 @@ impl Client {
         self.adopt(request.variables.as_ref())?;
         let token = request.token.as_ref();
         match &request.operation {
-            Operation::Connect { options } => self.connect(options, &sink, cancel).await,
-            Operation::GetConnection => Ok(self.connection().await),
-            Operation::Disconnect { forget } => self.disconnect(*forget, &sink).await,
+            Operation::Connect { options } => data(self.connect(options, &sink, cancel).await?),
+            Operation::GetConnection => data(self.connection().await),
+            Operation::Disconnect { forget } => data(self.disconnect(*forget, &sink).await?),
             Operation::UpdateProductPolicies {
                 items,
                 value,
@@ -172,18 +172,19 @@ impl Client {
                 kind,
                 policy_id,
                 word,
-            } => Ok(self
-                .completions
-                .complete(
-                    self,
-                    token,
-                    *kind,
-                    policy_id.as_deref(),
-                    word,
-                    &sink,
-                    cancel,
-                )
-                .await),
+            } => data(
+                self.completions
+                    .complete(
+                        self,
+                        token,
+                        *kind,
+                        policy_id.as_deref(),
+                        word,
+                        &sink,
+                        cancel,
+                    )
+                    .await,
+            ),
             _ => self.call(request, &sink, cancel).await,
         }
     }
@@ -245,7 +246,7 @@ impl Client {
         let output = (|| match &request.operation {
             Operation::GetPolicies => {
                 let list: ServiceList<ServicePolicy> = decode(&response)?;
-                to_value(
+                data(
                     list.items
                         .into_iter()
                         .map(OutputItem::from)
@@ -253,11 +254,11 @@ impl Client {
                 )
             }
             Operation::GetPolicy { .. } => {
-                to_value(OutputItem::from(decode::<ServicePolicy>(&response)?))
+                data(OutputItem::from(decode::<ServicePolicy>(&response)?))
             }
             Operation::GetProductPolicies { .. } => {
                 let list: ServiceList<ServiceItem> = decode(&response)?;
-                to_value(
+                data(
                     list.items
                         .into_iter()
                         .map(OutputItem::from)
@@ -265,7 +266,7 @@ impl Client {
                 )
             }
             Operation::GetProductPolicy { .. } | Operation::UpdateProductPolicy { .. } => {
-                to_value(OutputItem::from(decode::<ServiceItem>(&response)?))
+                data(OutputItem::from(decode::<ServiceItem>(&response)?))
             }
             _ => Err(Error::new(
                 ErrorKind::Internal,
@@ -275,6 +276,22 @@ impl Client {
         output.map_err(|e| {
             messages::other_failure(&licensing::what_failed(request), request.target(), e)
         })
+    }
+
+    /// Runs a request that is one licensing call answering one product or offer type (a bulk
+    /// update's item), and returns the item.
+    pub(crate) async fn call_item(
+        &self,
+        request: &Request,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<OutputItem> {
+        let response = self.exchange(request, sink, cancel).await?;
+        decode::<ServiceItem>(&response)
+            .map(OutputItem::from)
+            .map_err(|e| {
+                messages::other_failure(&licensing::what_failed(request), request.target(), e)
+            })
     }
 
     /// Every item of a policy in one scope, as the service lists them.
@@ -344,7 +361,7 @@ impl Client {
         options: &ConnectOptions,
         sink: &Sink,
         cancel: &Cancel,
-    ) -> Result<Value> {
+    ) -> Result<Connection> {
         // The endpoints and variables as they are now: what this connection keeps.
         let State {
             variables,
@@ -426,7 +443,7 @@ impl Client {
         flow: &'static str,
         cache: Option<TokenCache>,
         sink: &Sink,
-    ) -> Value {
+    ) -> Connection {
         self.completions.clear();
         sink.verbose(&format!(
             "signed in as {} (tenant {})",
@@ -445,7 +462,7 @@ impl Client {
 
     /// Ends the session; with `forget`, removes its account (or, with no session, the default
     /// client's account at this authority) from the token cache.
-    async fn disconnect(&self, forget: bool, sink: &Sink) -> Result<Value> {
+    async fn disconnect(&self, forget: bool, sink: &Sink) -> Result<Disconnected> {
         let session = self.session.lock().await.take();
         self.completions.clear();
         self.pin(None);
@@ -468,11 +485,14 @@ impl Client {
                 cache.describe()
             ));
         }
-        Ok(serde_json::json!({ "wasConnected": connected, "forgotten": forgotten }))
+        Ok(Disconnected {
+            was_connected: connected,
+            forgotten,
+        })
     }
 
     /// Who is connected, where, and until when; never a token.
-    async fn connection(&self) -> Value {
+    async fn connection(&self) -> Connection {
         let endpoints = self.state().endpoints;
         let session = self.session.lock().await;
         let (flow, account, expires_on, scope, cache) = match (&*session, &self.config.access_token)
@@ -497,18 +517,26 @@ impl Client {
             ),
             (None, None) => (None, Default::default(), None, None, None),
         };
-        serde_json::json!({
-            "connected": flow.is_some(),
-            "flow": flow,
-            "account": account.upn,
-            "tenantId": account.tenant_id,
-            "environment": endpoints.environment,
-            "serviceUri": endpoints.service_uri.as_str().trim_end_matches('/'),
-            "authorityUri": endpoints.authority_uri.as_str().trim_end_matches('/'),
-            "expiresOn": expires_on,
-            "contextScope": scope,
-            "tokenCache": cache,
-        })
+        Connection {
+            connected: flow.is_some(),
+            flow: flow.map(str::to_owned),
+            account: account.upn,
+            tenant_id: account.tenant_id,
+            environment: endpoints.environment,
+            service_uri: endpoints
+                .service_uri
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            authority_uri: endpoints
+                .authority_uri
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+            expires_on,
+            context_scope: scope.map(str::to_owned),
+            token_cache: cache,
+        }
     }
 
     /// The session's access token, refreshed first when it is about to expire. The rotated
@@ -644,15 +672,6 @@ fn decode<T: DeserializeOwned>(response: &Response) -> Result<T> {
                     .take(4096)
                     .collect(),
             ),
-        )
-    })
-}
-
-fn to_value<T: serde::Serialize>(value: T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| {
-        Error::new(
-            ErrorKind::Internal,
-            format!("Could not encode the output: {e}"),
         )
     })
 }

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use crate::policy::baseline::Current;
 use crate::policy::Scope;
-use crate::protocol::OutputItem;
+use crate::protocol::{OutputItem, Policy, ProductPolicy, ScopePolicy};
 
 /// A policy as the service sends it.
 #[derive(Debug, Clone, Deserialize)]
@@ -63,31 +63,31 @@ impl ServiceItem {
 
 impl From<ServicePolicy> for OutputItem {
     fn from(policy: ServicePolicy) -> Self {
-        OutputItem::Policy {
+        OutputItem::Policy(Policy {
             policy_id: policy.id,
             description: policy.description,
             default_value: policy.default_value,
-        }
+        })
     }
 }
 
 impl From<ServiceItem> for OutputItem {
     fn from(item: ServiceItem) -> Self {
         if item.product_id.is_some() {
-            OutputItem::ProductPolicy {
+            OutputItem::ProductPolicy(ProductPolicy {
                 policy_value: item.policy_value,
                 product_id: item.product_id,
                 policy_id: item.policy_id,
                 product_name: item.product_name,
-            }
+            })
         } else {
-            OutputItem::ScopePolicy {
+            OutputItem::ScopePolicy(ScopePolicy {
                 policy_id: item.policy_id,
                 policy_value: item.policy_value,
                 scope_id: item.scope_id,
                 scope_value: item.scope_value,
                 scope: item.scope,
-            }
+            })
         }
     }
 }
@@ -105,7 +105,7 @@ mod tests {
         let json = serde_json::to_string(&OutputItem::from(item)).unwrap();
         assert_eq!(
             json,
-            r#"{"Kind":"ProductPolicy","PolicyValue":"Enabled","ProductId":"CFQ7TTC0H9MP","PolicyId":"P","ProductName":"Power BI Pro"}"#
+            r#"{"kind":"ProductPolicy","policyValue":"Enabled","productId":"CFQ7TTC0H9MP","policyId":"P","productName":"Power BI Pro"}"#
         );
     }
 
@@ -118,7 +118,7 @@ mod tests {
         let json = serde_json::to_string(&OutputItem::from(item)).unwrap();
         assert_eq!(
             json,
-            r#"{"Kind":"ScopePolicy","PolicyId":"P","PolicyValue":"Disabled","ScopeId":"SaaS","ScopeValue":"Software as a Service","Scope":"OfferType"}"#
+            r#"{"kind":"ScopePolicy","policyId":"P","policyValue":"Disabled","scopeId":"SaaS","scopeValue":"Software as a Service","scope":"OfferType"}"#
         );
     }
 
@@ -131,7 +131,7 @@ mod tests {
         let json = serde_json::to_string(&OutputItem::from(policy)).unwrap();
         assert_eq!(
             json,
-            r#"{"Kind":"Policy","PolicyId":"AllowSelfServicePurchase","Description":"d","DefaultValue":"Enabled"}"#
+            r#"{"kind":"Policy","policyId":"AllowSelfServicePurchase","description":"d","defaultValue":"Enabled"}"#
         );
     }
 }

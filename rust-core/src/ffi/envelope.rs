@@ -4,12 +4,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::protocol::ErrorReply;
 
 #[derive(Serialize)]
 struct Envelope {
     ok: bool,
     data: Value,
-    error: Option<Value>,
+    error: Option<ErrorReply>,
 }
 
 /// `{"ok":true,"data":...,"error":null}`
@@ -26,7 +27,7 @@ pub(crate) fn failure(error: &Error) -> String {
     encode(&Envelope {
         ok: false,
         data: Value::Null,
-        error: Some(error.to_json()),
+        error: Some(ErrorReply::from(error)),
     })
 }
 

@@ -17,7 +17,7 @@ use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind};
 use crate::http::Cancel;
 use crate::log::{self, Level, Progress};
-use crate::protocol::Request;
+use crate::protocol::{data, ClientInfo, Request};
 
 use envelope::{failure, success};
 use handles::Registry;
@@ -75,7 +75,9 @@ pub unsafe extern "C" fn mc_client_new(
         let handle = CLIENTS.insert(client);
         // SAFETY: checked non-null above; the caller promises it is valid for one write.
         unsafe { out_client.write(handle) };
-        Ok(serde_json::json!({ "serviceUri": uri.trim_end_matches('/') }))
+        data(ClientInfo {
+            service_uri: uri.trim_end_matches('/').to_owned(),
+        })
     })
 }
 

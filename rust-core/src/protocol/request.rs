@@ -1,6 +1,8 @@
-//! Requests: the JSON the shim sends to `mc_invoke` ([`RawRequest`]), and the validated
+//! Requests: the JSON the shim sends to `mc_client_new` ([`RawConfig`]) and `mc_invoke`
+//! ([`RawRequest`]), and the validated
 //! [`Request`] the client runs.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::auth::signin::RawSignIn;
@@ -178,9 +180,29 @@ pub(crate) enum Operation {
     },
 }
 
-#[derive(Deserialize)]
+/// The configuration of `mc_client_new`, as the shim sends it.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub(crate) environment: Option<String>,
+    pub(crate) service_uri: Option<String>,
+    pub(crate) authority_uri: Option<String>,
+    pub(crate) access_token: Option<String>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) timeout_seconds: Option<f64>,
+    pub(crate) max_attempts: Option<f64>,
+    pub(crate) retry_budget_seconds: Option<f64>,
+    pub(crate) retry_base_delay_seconds: Option<f64>,
+    pub(crate) retry_max_delay_seconds: Option<f64>,
+    pub(crate) variables: Option<Variables>,
+    pub(crate) edition: Option<String>,
+}
+
+/// A request as the shim sends it: `op` names the operation, and each operation takes its own
+/// fields, refusing others. `variables` may come with any of them (see [`Request::from_json`]).
+#[derive(Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
-enum RawRequest {
+pub(crate) enum RawRequest {
     #[serde(rename_all = "camelCase")]
     Connect {
         operation_id: Option<u64>,
@@ -280,9 +302,9 @@ enum RawRequest {
 }
 
 /// One item of an `updateProductPolicies` request.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RawTarget {
+pub(crate) struct RawTarget {
     policy_id: String,
     product_id: Option<String>,
     offer_type: Option<String>,
