@@ -54,7 +54,7 @@ namespace MSCommerce.Commands
         public const string DeviceCodeSet = "DeviceCode";
 
         /// <summary>The original module's client id.</summary>
-        public const string DefaultClientId = "3d5cffa9-04da-4657-8cab-c7f074657cad";
+        public const string DefaultClientId = CoreDefaults.ClientId;
 
         /// <summary>
         /// <para type="description">The public client (application) id to sign in with. Default: the original module's.</para>
@@ -69,7 +69,7 @@ namespace MSCommerce.Commands
         /// </summary>
         [Parameter(Position = 1, ParameterSetName = InteractiveSet)]
         [ValidateNotNull]
-        public Uri RedirectUri { get; set; } = new Uri("http://localhost/m365/commerce");
+        public Uri RedirectUri { get; set; } = new Uri(CoreDefaults.RedirectUri);
 
         /// <summary>
         /// <para type="description">The resource (the M365 License Manager) to get a token for.</para>
@@ -114,7 +114,7 @@ namespace MSCommerce.Commands
         /// </summary>
         [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
-        [ValidateSet("CurrentUser", "Process")]
+        [ValidateSet(CoreDefaults.CurrentUserContext, CoreDefaults.ProcessContext)]
         public string? ContextScope { get; set; }
 
         /// <summary>

@@ -1,6 +1,4 @@
-using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
 using MSCommerce.Interop;
 
@@ -29,9 +27,6 @@ namespace MSCommerce.Commands
         /// <summary>The only parameter set.</summary>
         public const string DefaultParameterSet = "Default";
 
-        /// <summary>How many new item ids a warning names before it says "and N more".</summary>
-        private const int NamedInWarning = 10;
-
         /// <summary>
         /// <para type="description">The baseline file written by Export-MSCommercePolicy.</para>
         /// </summary>
@@ -50,61 +45,38 @@ namespace MSCommerce.Commands
         /// <para type="description">How many updates run at once (1 to 64; 16 unless given).</para>
         /// </summary>
         [Parameter(ParameterSetName = DefaultParameterSet)]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 16;
+        [ValidateRange(1, CoreDefaults.MaxThrottleLimit)]
+        public int ThrottleLimit { get; set; } = CoreDefaults.ThrottleLimit;
 
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
             var path = FileSystemPath(Path);
             var client = Client();
-            var drift = Run((stop, sink) => client.TestBaseline(path, Token, stop, sink));
-            if (drift == null)
+            var plan = Run((stop, sink) => client.PlanImport(path, Token, stop, sink));
+            if (plan == null)
             {
                 return;
             }
 
-            var added = drift.Where(d => d.Change == "Added").Select(d => d.Id ?? string.Empty).ToList();
-            if (added.Count > 0)
+            var approved = new List<PlannedUpdate>();
+            foreach (var item in plan.Items)
             {
-                var named = string.Join(", ", added.Take(NamedInWarning)) + (added.Count > NamedInWarning ? " and " + (added.Count - NamedInWarning) + " more" : string.Empty);
-                WriteWarning(added.Count + " items are not in the baseline and are left as they are: " + named + ".");
+                if (ShouldProcess(item.Target, item.Action))
+                {
+                    approved.Add(item);
+                }
             }
 
-            foreach (var removed in drift.Where(d => d.Change == "Removed"))
+            if (approved.Count == 0)
             {
-                WriteVerbose("skipped " + removed.Scope + " " + removed.Id + ": the service no longer lists it");
-            }
-
-            // One bulk update per target value: a baseline may put some items back to Enabled and others to Disabled.
-            var byValue = new Dictionary<string, List<PolicyTarget>>(StringComparer.OrdinalIgnoreCase);
-            foreach (var change in drift.Where(d => d.Change == "Changed" && !string.IsNullOrEmpty(d.Id) && !string.IsNullOrEmpty(d.BaselineValue)))
-            {
-                var described = change.Scope + " " + change.Id + (string.IsNullOrEmpty(change.Name) ? string.Empty : " (" + change.Name + ")");
-                if (!ShouldProcess(described, "Set " + change.PolicyId + " from " + change.CurrentValue + " to " + change.BaselineValue))
-                {
-                    continue;
-                }
-
-                var item = change.Scope == "OfferType" ? PolicyItem.OfferTypeOf(change.Id!) : PolicyItem.Product(change.Id!);
-                if (!byValue.TryGetValue(change.BaselineValue!, out var targets))
-                {
-                    byValue[change.BaselineValue!] = targets = new List<PolicyTarget>();
-                }
-
-                targets.Add(new PolicyTarget(change.PolicyId ?? string.Empty, item));
+                return;
             }
 
             int? throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
-            foreach (var group in byValue)
+            var outcomes = Run((stop, sink) => client.UpdateProductPolicies(approved, throttle, Token, stop, sink));
+            if (outcomes != null)
             {
-                var value = PolicyChange.ToValue(group.Key);
-                var outcomes = Run((stop, sink) => client.UpdateProductPolicies(group.Value, value, throttle, Token, stop, sink));
-                if (outcomes == null)
-                {
-                    return;
-                }
-
                 WriteOutcomes(outcomes);
             }
         }

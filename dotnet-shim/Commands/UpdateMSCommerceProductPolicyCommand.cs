@@ -91,7 +91,7 @@ namespace MSCommerce.Commands
         /// <summary>Every product or offer type, with -Enabled.</summary>
         public const string AllToggleSet = "AllToggle";
 
-        private readonly List<PolicyTarget> pending = new List<PolicyTarget>();
+        private readonly List<PlannedUpdate> pending = new List<PlannedUpdate>();
 
         /// <summary>
         /// <para type="description">The policy's id, such as AllowSelfServicePurchase.</para>
@@ -144,8 +144,8 @@ namespace MSCommerce.Commands
         /// </summary>
         [Parameter(ParameterSetName = AllEnumSet)]
         [Parameter(ParameterSetName = AllToggleSet)]
-        [ValidateSet("Product", "OfferType")]
-        public string Scope { get; set; } = "Product";
+        [ValidateSet(CoreDefaults.ProductScope, CoreDefaults.OfferTypeScope)]
+        public string Scope { get; set; } = CoreDefaults.ProductScope;
 
         /// <summary>
         /// <para type="description">With -All: ids or names to leave as they are; wildcards allowed.</para>
@@ -161,7 +161,7 @@ namespace MSCommerce.Commands
         [Parameter(Mandatory = true, Position = 2, ParameterSetName = OfferTypeEnumSet)]
         [Parameter(Mandatory = true, ParameterSetName = ProductNameEnumSet)]
         [Parameter(Mandatory = true, ParameterSetName = AllEnumSet)]
-        [ValidateSet("Enabled", "Disabled", "OnlyTrialsWithoutPaymentMethod")]
+        [ValidateSet(CoreDefaults.Enabled, CoreDefaults.Disabled, CoreDefaults.OnlyTrialsWithoutPaymentMethod)]
         public string Value { get; set; } = string.Empty;
 
         /// <summary>
@@ -198,8 +198,8 @@ namespace MSCommerce.Commands
         [Parameter(ParameterSetName = ProductNameToggleSet)]
         [Parameter(ParameterSetName = AllEnumSet)]
         [Parameter(ParameterSetName = AllToggleSet)]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 16;
+        [ValidateRange(1, CoreDefaults.MaxThrottleLimit)]
+        public int ThrottleLimit { get; set; } = CoreDefaults.ThrottleLimit;
 
         private bool IsToggle => ParameterSetName == ProductToggleSet || ParameterSetName == OfferTypeToggleSet
             || ParameterSetName == ProductNameToggleSet || ParameterSetName == AllToggleSet;
@@ -207,16 +207,23 @@ namespace MSCommerce.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            var newValue = IsToggle ? "Enabled " + Enabled : Value;
-            var action = "Set " + PolicyId + " to " + newValue;
-            var declined = false;
-            var offered = 0;
-            foreach (var (target, described) in Targets())
+            var plan = Run((stop, sink) => Plan(Client(), stop, sink));
+            if (plan == null)
             {
-                offered++;
-                if (ShouldProcess(described, action))
+                return;
+            }
+
+            foreach (var error in plan.Errors)
+            {
+                WriteError(ToErrorRecord(error));
+            }
+
+            var declined = false;
+            foreach (var item in plan.Items)
+            {
+                if (ShouldProcess(item.Target, item.Action))
                 {
-                    pending.Add(target);
+                    pending.Add(item);
                 }
                 else
                 {
@@ -224,7 +231,7 @@ namespace MSCommerce.Commands
                 }
             }
 
-            if (declined && offered > 0)
+            if (declined)
             {
                 WriteHostLine("Updating product policy aborted");
             }
@@ -238,82 +245,32 @@ namespace MSCommerce.Commands
                 return;
             }
 
-            var change = IsToggle ? PolicyChange.ToEnabled(Enabled) : PolicyChange.ToValue(Value);
             var client = Client();
             int? throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
-            var outcomes = Run((stop, sink) => client.UpdateProductPolicies(pending, change, throttle, Token, stop, sink));
+            var outcomes = Run((stop, sink) => client.UpdateProductPolicies(pending, throttle, Token, stop, sink));
             if (outcomes != null)
             {
                 WriteOutcomes(outcomes, beforeFirstOutput: () => WriteHostLine("Update policy product success"));
             }
         }
 
-        /// <summary>The items this record names, each with how -WhatIf and -Confirm show it.</summary>
-        private IEnumerable<(PolicyTarget Target, string Described)> Targets()
+        /// <summary>The items this record names, as the core plans them.</summary>
+        private UpdatePlan Plan(CoreClient client, System.Threading.CancellationToken stop, IInvocationSink sink)
         {
+            var change = IsToggle ? PolicyChange.ToEnabled(Enabled) : PolicyChange.ToValue(Value);
             switch (ParameterSetName)
             {
                 case OfferTypeEnumSet:
                 case OfferTypeToggleSet:
-                    foreach (var id in OfferType)
-                    {
-                        yield return (new PolicyTarget(PolicyId, PolicyItem.OfferTypeOf(id)), id);
-                    }
-
-                    break;
+                    return client.PlanUpdate(PolicyId, CoreDefaults.OfferTypeScope, OfferType, null, false, null, change, Token, stop, sink);
                 case ProductNameEnumSet:
                 case ProductNameToggleSet:
+                    return client.PlanUpdate(PolicyId, CoreDefaults.ProductScope, null, ProductName, false, null, change, Token, stop, sink);
                 case AllEnumSet:
                 case AllToggleSet:
-                    foreach (var picked in Selected())
-                    {
-                        yield return picked;
-                    }
-
-                    break;
+                    return client.PlanUpdate(PolicyId, Scope, null, null, true, Exclude, change, Token, stop, sink);
                 default:
-                    foreach (var id in ProductId)
-                    {
-                        yield return (new PolicyTarget(PolicyId, PolicyItem.Product(id)), id);
-                    }
-
-                    break;
-            }
-        }
-
-        /// <summary>The items -ProductName or -All picks; names that match nothing are written as errors.</summary>
-        private IEnumerable<(PolicyTarget Target, string Described)> Selected()
-        {
-            var all = ParameterSetName == AllEnumSet || ParameterSetName == AllToggleSet;
-            var client = Client();
-            var selection = Run((stop, sink) => all
-                ? client.SelectItems(PolicyId, Scope, true, null, Exclude, Token, stop, sink)
-                : client.SelectItems(PolicyId, "Product", false, ProductName, null, Token, stop, sink));
-            if (selection == null)
-            {
-                yield break;
-            }
-
-            foreach (var error in selection.Errors)
-            {
-                WriteError(ToErrorRecord(error));
-            }
-
-            foreach (var item in selection.Items)
-            {
-                switch (item)
-                {
-                    case ProductPolicy product when !string.IsNullOrEmpty(product.ProductId):
-                        yield return (
-                            new PolicyTarget(product.PolicyId ?? PolicyId, PolicyItem.Product(product.ProductId!)),
-                            product.ProductId + " (" + product.ProductName + ", now " + product.PolicyValue + ")");
-                        break;
-                    case ScopePolicy scope when !string.IsNullOrEmpty(scope.ScopeId):
-                        yield return (
-                            new PolicyTarget(scope.PolicyId ?? PolicyId, PolicyItem.OfferTypeOf(scope.ScopeId!)),
-                            scope.ScopeId + " (now " + scope.PolicyValue + ")");
-                        break;
-                }
+                    return client.PlanUpdate(PolicyId, CoreDefaults.ProductScope, ProductId, null, false, null, change, Token, stop, sink);
             }
         }
     }

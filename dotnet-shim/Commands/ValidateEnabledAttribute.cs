@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using MSCommerce.Interop;
 
 namespace MSCommerce.Commands
 {
@@ -11,7 +12,7 @@ namespace MSCommerce.Commands
     public sealed class ValidateEnabledAttribute : ValidateArgumentsAttribute
     {
         /// <summary>The original module's message, word for word.</summary>
-        public const string Message = "Value of $Enabled must be one of the following: $True, $true, $False, $false";
+        public const string Message = CoreDefaults.EnabledMessage;
 
         /// <inheritdoc />
         protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)

@@ -216,14 +216,80 @@ namespace MSCommerce.Interop
         [DataMember(Name = "items", Order = 1)]
         public BulkTargetWire[] Items { get; set; } = System.Array.Empty<BulkTargetWire>();
 
+        /// <summary>The value of every item that gives none of its own.</summary>
         [DataMember(Name = "value", Order = 2, EmitDefaultValue = false)]
         public string? Value { get; set; }
 
+        /// <summary><c>-Enabled</c>, for every item that gives no value of its own.</summary>
         [DataMember(Name = "enabled", Order = 3, EmitDefaultValue = false)]
         public string? Enabled { get; set; }
 
         [DataMember(Name = "throttleLimit", Order = 4, EmitDefaultValue = false)]
         public ulong? ThrottleLimit { get; set; }
+    }
+
+    /// <summary>The <c>planUpdate</c> request.</summary>
+    [DataContract]
+    internal sealed class PlanUpdateRequest : CoreRequest
+    {
+        internal const string OpName = "planUpdate";
+
+        public PlanUpdateRequest()
+            : base(OpName)
+        {
+        }
+
+        [DataMember(Name = "token", Order = 0, EmitDefaultValue = false)]
+        public string? Token { get; set; }
+
+        [DataMember(Name = "policyId", Order = 1)]
+        public string PolicyId { get; set; } = string.Empty;
+
+        /// <summary><c>Product</c> (the default) or <c>OfferType</c>: the scope of <c>ids</c> and of <c>all</c>.</summary>
+        [DataMember(Name = "scope", Order = 2, EmitDefaultValue = false)]
+        public string? Scope { get; set; }
+
+        /// <summary>Product ids or offer types, as given (<c>-ProductId</c>, <c>-OfferType</c>).</summary>
+        [DataMember(Name = "ids", Order = 3, EmitDefaultValue = false)]
+        public string[]? Ids { get; set; }
+
+        /// <summary>Product names, wildcards allowed (<c>-ProductName</c>).</summary>
+        [DataMember(Name = "names", Order = 4, EmitDefaultValue = false)]
+        public string[]? Names { get; set; }
+
+        /// <summary>Every item of the scope (<c>-All</c>).</summary>
+        [DataMember(Name = "all", Order = 5, EmitDefaultValue = false)]
+        public bool? All { get; set; }
+
+        /// <summary>With <c>all</c>: ids or names to leave out, wildcards allowed (<c>-Exclude</c>).</summary>
+        [DataMember(Name = "exclude", Order = 6, EmitDefaultValue = false)]
+        public string[]? Exclude { get; set; }
+
+        /// <summary>The new value (<c>-Value</c>).</summary>
+        [DataMember(Name = "value", Order = 7, EmitDefaultValue = false)]
+        public string? Value { get; set; }
+
+        /// <summary><c>-Enabled</c>, as the string it was bound to.</summary>
+        [DataMember(Name = "enabled", Order = 8, EmitDefaultValue = false)]
+        public string? Enabled { get; set; }
+    }
+
+    /// <summary>The <c>planImport</c> request.</summary>
+    [DataContract]
+    internal sealed class PlanImportRequest : CoreRequest
+    {
+        internal const string OpName = "planImport";
+
+        public PlanImportRequest()
+            : base(OpName)
+        {
+        }
+
+        [DataMember(Name = "token", Order = 0, EmitDefaultValue = false)]
+        public string? Token { get; set; }
+
+        [DataMember(Name = "path", Order = 1)]
+        public string Path { get; set; } = string.Empty;
     }
 
     /// <summary>The <c>selectItems</c> request.</summary>
@@ -363,18 +429,29 @@ namespace MSCommerce.Interop
         public string? Edition { get; set; }
     }
 
-    /// <summary>One item of an <c>updateProductPolicies</c> request.</summary>
+    /// <summary>One item of an <c>updateProductPolicies</c> request, as a plan gives it back.</summary>
     [DataContract]
     internal sealed class BulkTargetWire
     {
+        /// <summary>The policy.</summary>
         [DataMember(Name = "policyId", Order = 0)]
         public string PolicyId { get; set; } = string.Empty;
 
+        /// <summary>The product, or none for an offer type.</summary>
         [DataMember(Name = "productId", Order = 1, EmitDefaultValue = false)]
         public string? ProductId { get; set; }
 
+        /// <summary>The offer type, or none for a product.</summary>
         [DataMember(Name = "offerType", Order = 2, EmitDefaultValue = false)]
         public string? OfferType { get; set; }
+
+        /// <summary>The item's new value; none takes the request's.</summary>
+        [DataMember(Name = "value", Order = 3, EmitDefaultValue = false)]
+        public string? Value { get; set; }
+
+        /// <summary><c>-Enabled</c> for this item; none takes the request's.</summary>
+        [DataMember(Name = "enabled", Order = 4, EmitDefaultValue = false)]
+        public string? Enabled { get; set; }
     }
 
     /// <summary>The data of a successful <c>mc_client_new</c>.</summary>
@@ -509,6 +586,36 @@ namespace MSCommerce.Interop
         public ErrorReplyWire[]? Errors { get; set; }
     }
 
+    /// <summary>The data of <c>planUpdate</c> and <c>planImport</c>: what would change, item by item.</summary>
+    [DataContract]
+    internal sealed class UpdatePlanWire
+    {
+        /// <summary>The updates, in order.</summary>
+        [DataMember(Name = "items", Order = 0)]
+        public PlannedUpdateWire[]? Items { get; set; }
+
+        /// <summary>One <c>NotFound</c> error per name that matched nothing.</summary>
+        [DataMember(Name = "errors", Order = 1)]
+        public ErrorReplyWire[]? Errors { get; set; }
+    }
+
+    /// <summary>One item of a plan: the update to send, and how <c>-WhatIf</c> and <c>-Confirm</c> show it.</summary>
+    [DataContract]
+    internal sealed class PlannedUpdateWire
+    {
+        /// <summary>The item of <c>updateProductPolicies</c>, with its value: sent as it is once approved.</summary>
+        [DataMember(Name = "update", Order = 0)]
+        public BulkTargetWire? Update { get; set; }
+
+        /// <summary>What the change is about, as <c>ShouldProcess</c> names its target: the id, with the name and the value now where the plan knows them.</summary>
+        [DataMember(Name = "target", Order = 1)]
+        public string? Target { get; set; }
+
+        /// <summary>What the change does, as <c>ShouldProcess</c> names its action.</summary>
+        [DataMember(Name = "action", Order = 2)]
+        public string? Action { get; set; }
+    }
+
     /// <summary>The data of <c>exportBaseline</c>: what was written.</summary>
     [DataContract]
     internal sealed class BaselineExportWire
@@ -571,6 +678,49 @@ namespace MSCommerce.Interop
         internal const string ProductPolicy = "ProductPolicy";
         internal const string ScopePolicy = "ScopePolicy";
         internal const string PolicyDrift = "PolicyDrift";
+    }
+
+    /// <summary>The core's defaults and limits (rust-core/src/protocol/defaults.rs), as constants binding attributes can name.</summary>
+    internal static class CoreDefaults
+    {
+        /// <summary>How many updates run at once unless -ThrottleLimit says.</summary>
+        internal const int ThrottleLimit = 16;
+
+        /// <summary>The most -ThrottleLimit takes.</summary>
+        internal const int MaxThrottleLimit = 64;
+
+        /// <summary>A policy value: allowed.</summary>
+        internal const string Enabled = "Enabled";
+
+        /// <summary>A policy value: blocked.</summary>
+        internal const string Disabled = "Disabled";
+
+        /// <summary>A policy value: only trials that need no payment method.</summary>
+        internal const string OnlyTrialsWithoutPaymentMethod = "OnlyTrialsWithoutPaymentMethod";
+
+        /// <summary>The original's error for an -Enabled that is neither $true nor $false.</summary>
+        internal const string EnabledMessage = "Value of $Enabled must be one of the following: $True, $true, $False, $false";
+
+        /// <summary>-Scope of Microsoft products.</summary>
+        internal const string ProductScope = "Product";
+
+        /// <summary>-Scope of third-party offer types.</summary>
+        internal const string OfferTypeScope = "OfferType";
+
+        /// <summary>-ContextScope: kept in the token cache.</summary>
+        internal const string CurrentUserContext = "CurrentUser";
+
+        /// <summary>-ContextScope: kept in this process only.</summary>
+        internal const string ProcessContext = "Process";
+
+        /// <summary>The original's public client id, the default of -ClientId.</summary>
+        internal const string ClientId = "3d5cffa9-04da-4657-8cab-c7f074657cad";
+
+        /// <summary>The original's redirect URI, the default of -RedirectUri.</summary>
+        internal const string RedirectUri = "http://localhost/m365/commerce";
+
+        /// <summary>The public cloud's licensing service.</summary>
+        internal const string ServiceUri = "https://licensing.m365.microsoft.com";
     }
 }
 

@@ -16,9 +16,6 @@ namespace MSCommerce.Interop
     /// </summary>
     public sealed class CoreClient : IDisposable
     {
-        /// <summary>The licensing service the module talks to unless told otherwise.</summary>
-        public const string DefaultServiceUri = "https://licensing.m365.microsoft.com";
-
         private readonly NativeApi api;
         private readonly ClientHandle handle;
 
@@ -177,7 +174,11 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public IReadOnlyList<UpdateOutcome> UpdateProductPolicies(IEnumerable<PolicyTarget> targets, PolicyChange change, int? throttleLimit = null, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            var results = InvokeData(CoreRequest.UpdateProductPolicies(targets, change, throttleLimit, token), cancellationToken, sink);
+            return Outcomes(InvokeData(CoreRequest.UpdateProductPolicies(targets, change, throttleLimit, token), cancellationToken, sink));
+        }
+
+        private static IReadOnlyList<UpdateOutcome> Outcomes(XElement results)
+        {
             var outcomes = new List<UpdateOutcome>();
             foreach (var element in WireMapping.Elements(results))
             {
@@ -189,6 +190,57 @@ namespace MSCommerce.Interop
 
             return outcomes;
         }
+
+        /// <summary>
+        /// Sets the items of a plan, each to its own value (<c>updateProductPolicies</c>), at most
+        /// <paramref name="throttleLimit"/> at once. Returns one outcome per item, in order.
+        /// </summary>
+        /// <param name="items">The approved items of a plan.</param>
+        /// <param name="throttleLimit">How many updates run at once; null for the core's default.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the updates not yet done.</param>
+        /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
+        public IReadOnlyList<UpdateOutcome> UpdateProductPolicies(IReadOnlyCollection<PlannedUpdate> items, int? throttleLimit = null, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            var updates = new List<BulkTargetWire>(items.Count);
+            foreach (var item in items)
+            {
+                updates.Add(item.Update);
+            }
+
+            return Outcomes(InvokeData(CoreRequest.UpdateProductPolicies(updates.ToArray(), throttleLimit, token), cancellationToken, sink));
+        }
+
+        /// <summary>
+        /// What an update would change (<c>planUpdate</c>): the items by <paramref name="ids"/>
+        /// (products, or offer types with <paramref name="scope"/> <c>OfferType</c>; nothing is
+        /// sent), or the items <paramref name="names"/> or <paramref name="all"/> pick, less
+        /// <paramref name="exclude"/>, each with how -WhatIf shows it.
+        /// </summary>
+        /// <param name="policyId">The policy's id.</param>
+        /// <param name="scope"><c>Product</c> (null or empty) or <c>OfferType</c>.</param>
+        /// <param name="ids">Product ids or offer types, as given.</param>
+        /// <param name="names">Product names or patterns.</param>
+        /// <param name="all">Every item of the scope.</param>
+        /// <param name="exclude">With <paramref name="all"/>: ids, names or patterns to leave out.</param>
+        /// <param name="change">The new value.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines on this thread.</param>
+        public UpdatePlan PlanUpdate(string policyId, string? scope, string[]? ids, string[]? names, bool all, string[]? exclude, PolicyChange change, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
+            ToPlan(Invoke<UpdatePlanWire>(CoreRequest.PlanUpdate(policyId, scope, ids, names, all, exclude, change, token), cancellationToken, sink));
+
+        /// <summary>
+        /// What importing a baseline file would change (<c>planImport</c>): each item whose value
+        /// differs, set back to the file's. Warnings (items added since) and verbose lines (items
+        /// gone) reach <paramref name="sink"/>.
+        /// </summary>
+        /// <param name="path">The file, as an absolute file-system path.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines on this thread.</param>
+        public UpdatePlan PlanImport(string path, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
+            ToPlan(Invoke<UpdatePlanWire>(CoreRequest.PlanImport(path, token), cancellationToken, sink));
 
         /// <summary>
         /// Picks a policy's items (<c>selectItems</c>): every item of <paramref name="scope"/>
@@ -296,6 +348,28 @@ namespace MSCommerce.Interop
         public Connection GetConnection() => Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.GetConnection(), CancellationToken.None));
 
         private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+        private static UpdatePlan ToPlan(UpdatePlanWire wire)
+        {
+            var items = new List<PlannedUpdate>();
+            foreach (var item in wire.Items ?? Array.Empty<PlannedUpdateWire>())
+            {
+                if (item.Update == null)
+                {
+                    throw new MSCommerceException(ShimErrorCodes.InvalidResponse, "InvalidData", true, "The native library returned a plan item without its update: the module's files come from different builds.");
+                }
+
+                items.Add(new PlannedUpdate(item.Update, item.Target ?? string.Empty, item.Action ?? string.Empty));
+            }
+
+            var errors = new List<MSCommerceException>();
+            foreach (var error in wire.Errors ?? Array.Empty<ErrorReplyWire>())
+            {
+                errors.Add(ToException(error));
+            }
+
+            return new UpdatePlan(items, errors);
+        }
 
         /// <summary>Frees the native client; requests in flight finish first.</summary>
         public void Dispose() => handle.Dispose();

@@ -68,6 +68,32 @@ namespace MSCommerce.Interop
             };
         }
 
+        /// <summary>Items a plan gave, each with its value.</summary>
+        internal static CoreRequest UpdateProductPolicies(BulkTargetWire[] items, int? throttleLimit, string? token) =>
+            new UpdateProductPoliciesRequest
+            {
+                Token = NullIfEmpty(token),
+                Items = items,
+                ThrottleLimit = throttleLimit is int limit ? (ulong)limit : null,
+            };
+
+        internal static CoreRequest PlanUpdate(string policyId, string? scope, string[]? ids, string[]? names, bool all, string[]? exclude, PolicyChange change, string? token) =>
+            new PlanUpdateRequest
+            {
+                Token = NullIfEmpty(token),
+                PolicyId = policyId,
+                Scope = NullIfEmpty(scope),
+                Ids = ids,
+                Names = names == null || names.Length == 0 ? null : names,
+                All = TrueOrNull(all),
+                Exclude = exclude == null || exclude.Length == 0 ? null : exclude,
+                Value = change.Value,
+                Enabled = change.Enabled,
+            };
+
+        internal static CoreRequest PlanImport(string path, string? token) =>
+            new PlanImportRequest { Token = NullIfEmpty(token), Path = path };
+
         internal static CoreRequest SelectItems(string policyId, string? scope, bool all, string[]? names, string[]? exclude, string? token) =>
             new SelectItemsRequest
             {

@@ -38,6 +38,46 @@ namespace MSCommerce
         public IReadOnlyList<MSCommerceException> Errors { get; }
     }
 
+    /// <summary>
+    /// What a command would change, item by item, as the core planned it (<c>planUpdate</c>,
+    /// <c>planImport</c>): each item is shown to <c>-WhatIf</c> and <c>-Confirm</c>, and the
+    /// approved ones are sent together.
+    /// </summary>
+    public sealed class UpdatePlan
+    {
+        internal UpdatePlan(IReadOnlyList<PlannedUpdate> items, IReadOnlyList<MSCommerceException> errors)
+        {
+            Items = items;
+            Errors = errors;
+        }
+
+        /// <summary>The updates, in order.</summary>
+        public IReadOnlyList<PlannedUpdate> Items { get; }
+
+        /// <summary>One error per name that matched no product.</summary>
+        public IReadOnlyList<MSCommerceException> Errors { get; }
+    }
+
+    /// <summary>One update of a plan: how ShouldProcess shows it, and what is sent once it is approved.</summary>
+    public sealed class PlannedUpdate
+    {
+        internal PlannedUpdate(MSCommerce.Interop.BulkTargetWire update, string target, string action)
+        {
+            Update = update;
+            Target = target;
+            Action = action;
+        }
+
+        /// <summary>What the change is about: the id, with the name and value now where known.</summary>
+        public string Target { get; }
+
+        /// <summary>What the change does, such as <c>Set AllowSelfServicePurchase to Disabled</c>.</summary>
+        public string Action { get; }
+
+        /// <summary>The item of the bulk update, with its value.</summary>
+        internal MSCommerce.Interop.BulkTargetWire Update { get; }
+    }
+
     /// <summary>What Export-MSCommercePolicy wrote.</summary>
     public sealed class BaselineExport
     {

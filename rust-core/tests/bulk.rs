@@ -169,3 +169,190 @@ fn without_a_credential_nothing_is_sent_and_the_error_is_terminating() {
     assert!(error.kind().is_terminating());
     assert_eq!(emulator.admin("GET", "/requests", None)["total"], json!(0));
 }
+
+/// Visio Plan 1, a seeded product whose trial needs no payment method.
+const VISIO: &str = "CFQ7TTC0HD33";
+
+fn request(json: Value) -> Request {
+    Request::from_json(&json.to_string()).expect("request")
+}
+
+#[test]
+fn a_plan_by_name_shows_each_item_with_its_value_now_and_its_items_update_as_planned() {
+    let emulator = Emulator::start();
+    let token = emulator.token(ADMIN);
+    let products = add_products(&emulator, 3);
+    let client = fast_client(&emulator.base, json!({}));
+    emulator.admin("DELETE", "/requests", None);
+
+    let plan = client
+        .invoke(
+            &request(json!({"op": "planUpdate", "token": token, "policyId": POLICY, "names": ["Bulk product*", "Visio Plan 1", "No such product"], "enabled": "False"})),
+            &Cancel::new(),
+        )
+        .expect("plan");
+
+    let items = plan["items"].as_array().expect("planned items");
+    let planned: Vec<&str> = items
+        .iter()
+        .map(|item| item["update"]["productId"].as_str().unwrap_or_default())
+        .collect();
+    let mut expected: Vec<&str> = products.iter().map(String::as_str).collect();
+    expected.push(VISIO);
+    assert_eq!(
+        planned, expected,
+        "the items in the order the service lists them"
+    );
+    let target = items[0]["target"].as_str().unwrap_or_default();
+    assert!(
+        target.starts_with(&format!("{} (Bulk product", products[0]))
+            && target.ends_with(", now Enabled)"),
+        "{target}"
+    );
+    assert_eq!(
+        items[0]["action"],
+        json!(format!("Set {POLICY} to Disabled"))
+    );
+    assert_eq!(items[0]["update"]["value"], json!("Disabled"));
+    assert_eq!(plan["errors"][0]["target"], json!("No such product"));
+    assert_eq!(plan["errors"][0]["code"], json!("NotFound"));
+    assert_eq!(
+        emulator.admin("GET", "/requests", None)["total"],
+        json!(1),
+        "a plan reads the list once and writes nothing"
+    );
+
+    // The approved items go back as they were planned, each with its own value.
+    let updates = [items[0]["update"].clone(), {
+        let mut visio = items[3]["update"].clone();
+        visio["value"] = json!("OnlyTrialsWithoutPaymentMethod");
+        visio
+    }];
+    let results = client
+        .invoke(
+            &request(json!({"op": "updateProductPolicies", "token": token, "items": updates})),
+            &Cancel::new(),
+        )
+        .expect("bulk answer");
+
+    assert_eq!(results.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        emulator.product_value(VISIO),
+        "OnlyTrialsWithoutPaymentMethod"
+    );
+    assert_eq!(emulator.product_value(&products[0]), "Disabled");
+    assert_eq!(emulator.product_value(&products[1]), "Enabled");
+}
+
+#[test]
+fn a_plan_by_id_sends_nothing_and_keeps_the_ids_as_given() {
+    let emulator = Emulator::start();
+    emulator.admin("DELETE", "/requests", None);
+    let client = fast_client(&emulator.base, json!({}));
+
+    let plan = client
+        .invoke(
+            &request(json!({"op": "planUpdate", "policyId": POLICY, "scope": "OfferType", "ids": ["SaaS", "DYNAMICSCE"], "value": "Disabled"})),
+            &Cancel::new(),
+        )
+        .expect("a plan by id needs no connection");
+
+    assert_eq!(
+        plan["items"][1],
+        json!({"update": {"policyId": POLICY, "offerType": "DYNAMICSCE", "value": "Disabled"}, "target": "DYNAMICSCE", "action": format!("Set {POLICY} to Disabled")})
+    );
+    assert_eq!(emulator.admin("GET", "/requests", None)["total"], json!(0));
+}
+
+#[test]
+fn an_import_plan_sets_back_only_what_changed_and_warns_of_what_was_added() {
+    harness::capture_logs();
+    let emulator = Emulator::start();
+    let token = emulator.token(ADMIN);
+    let products = add_products(&emulator, 2);
+    let client = fast_client(&emulator.base, json!({}));
+    client
+        .invoke(
+            &request(
+                json!({"op": "updateProductPolicies", "token": token, "items": [
+                    {"policyId": POLICY, "productId": products[1], "value": "Disabled"},
+                ]}),
+            ),
+            &Cancel::new(),
+        )
+        .expect("a baseline with both values");
+    let folder = tempfile::tempdir().expect("temp dir");
+    let file = folder.path().join("baseline.json");
+    client
+        .invoke(
+            &request(
+                json!({"op": "exportBaseline", "token": token, "policyId": POLICY, "path": file}),
+            ),
+            &Cancel::new(),
+        )
+        .expect("export");
+    client
+        .invoke(
+            &request(
+                json!({"op": "updateProductPolicies", "token": token, "items": [
+                    {"policyId": POLICY, "productId": products[0], "value": "Disabled"},
+                    {"policyId": POLICY, "productId": products[1], "value": "Enabled"},
+                ]}),
+            ),
+            &Cancel::new(),
+        )
+        .expect("drift");
+    // The emulator numbers generated products from 1: 14 more are 12 new ones.
+    let added = add_products(&emulator, 14);
+
+    let plan = client
+        .invoke(
+            &request(
+                json!({"op": "planImport", "operationId": 7101, "token": token, "path": file}),
+            ),
+            &Cancel::new(),
+        )
+        .expect("plan");
+
+    let items = plan["items"].as_array().expect("planned items");
+    let planned: Vec<(&str, &str)> = items
+        .iter()
+        .map(|item| {
+            (
+                item["update"]["productId"].as_str().unwrap_or_default(),
+                item["update"]["value"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        planned,
+        [
+            (products[0].as_str(), "Enabled"),
+            (products[1].as_str(), "Disabled")
+        ]
+    );
+    assert_eq!(
+        items[1]["action"],
+        json!(format!("Set {POLICY} from Enabled to Disabled"))
+    );
+    let target = items[0]["target"].as_str().unwrap_or_default();
+    assert!(
+        target.starts_with(&format!("Product {} (Bulk product", products[0])),
+        "{target}"
+    );
+    let warnings = harness::lines(7101, 2);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(&format!(
+            "12 items are not in the baseline and are left as they are: {}",
+            added[0]
+        )) && warnings[0].ends_with(" and 2 more."),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(
+        emulator.product_value(&products[0]),
+        "Disabled",
+        "a plan changes nothing"
+    );
+}

@@ -8,6 +8,8 @@
 //!   `<Op>Request` class per operation, with its `OpName` constant;
 //! - the configuration and the other request and reply types, as internal `<Name>Wire` classes
 //!   (`RawConfig` is `ClientConfigWire`, `RawTarget` is `BulkTargetWire`);
+//! - `CoreDefaults`, the core's defaults and limits (`protocol::defaults`) as constants that
+//!   binding attributes name, so the C# compiler checks them;
 //! - the output items (`Policy`, `ProductPolicy`, `ScopePolicy`, `PolicyDrift`) as the public
 //!   model classes PowerShell shows, `public sealed partial class MSCommerce.<Name>`: their
 //!   hand-written halves keep `ToString`; `OutputItemKinds` holds the `kind` of each.
@@ -272,6 +274,31 @@ fn requests(out: &mut String, schemas: &Map<String, Value>) {
     }
 }
 
+/// `CoreDefaults`: the core's defaults and limits as C# constants, for binding attributes.
+fn constants(out: &mut String) {
+    use mscommerce_core::protocol::defaults::{ConstantValue, SHIM_CONSTANTS};
+    out.push_str(
+        "    /// <summary>The core's defaults and limits (rust-core/src/protocol/defaults.rs), as constants binding attributes can name.</summary>\n",
+    );
+    out.push_str("    internal static class CoreDefaults\n    {\n");
+    for constant in SHIM_CONSTANTS {
+        summary(out, "        ", Some(constant.doc));
+        let (ty, value) = match constant.value {
+            ConstantValue::Int(n) => ("int", n.to_string()),
+            ConstantValue::Text(text) => (
+                "string",
+                format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"")),
+            ),
+        };
+        out.push_str(&format!(
+            "        internal const {ty} {} = {value};\n\n",
+            constant.name
+        ));
+    }
+    trim_blank(out);
+    out.push_str("    }\n");
+}
+
 /// The whole generated file.
 fn generate() -> String {
     let schemas = mscommerce_core::protocol::wire_schemas();
@@ -306,7 +333,9 @@ fn generate() -> String {
             "        internal const string {model} = \"{model}\";\n"
         ));
     }
-    out.push_str("    }\n}\n\nnamespace MSCommerce\n{\n");
+    out.push_str("    }\n\n");
+    constants(&mut out);
+    out.push_str("}\n\nnamespace MSCommerce\n{\n");
     for model in &models {
         class(
             &mut out,
@@ -406,6 +435,8 @@ fn every_operation_has_its_request_class_and_op_constant() {
         "updateProductPolicy",
         "updateProductPolicies",
         "selectItems",
+        "planUpdate",
+        "planImport",
         "exportBaseline",
         "testBaseline",
         "complete",

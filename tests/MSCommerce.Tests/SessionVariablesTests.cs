@@ -102,7 +102,7 @@ public sealed class LiveSessionVariablesTests : IClassFixture<EmulatorFixture>
         {
             Environment.SetEnvironmentVariable("MSCOMMERCE_SERVICE_URI", null);
             using var client = CoreClient.Create(new ClientOptions());
-            Assert.Equal(CoreClient.DefaultServiceUri, client.GetConnection().ServiceUri);
+            Assert.Equal(CoreDefaults.ServiceUri, client.GetConnection().ServiceUri);
 
             Environment.SetEnvironmentVariable("MSCOMMERCE_SERVICE_URI", emulator.ServiceUri);
 

@@ -5,13 +5,14 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::bulk::target;
 use super::Client;
 use crate::error::Result;
 use crate::http::Cancel;
-use crate::log::Sink;
-use crate::policy::baseline::{now_rfc3339, Baseline, Current, Drift, Provenance};
+use crate::log::{Level, Sink};
+use crate::policy::baseline::{now_rfc3339, Baseline, Change, Current, Drift, Provenance};
 use crate::policy::Scope;
-use crate::protocol::{data, BaselineExport, OutputItem, PolicyDrift};
+use crate::protocol::{data, BaselineExport, OutputItem, PlannedUpdate, PolicyDrift, UpdatePlan};
 use crate::secret::Secret;
 
 /// Both scopes of a policy as the service lists them now.
@@ -80,27 +81,111 @@ pub(super) async fn test(
     sink: &Sink,
     cancel: &Cancel,
 ) -> Result<Value> {
+    let (baseline, drift) = drift(client, token, path, sink, cancel).await?;
+    data(
+        drift
+            .iter()
+            .map(|d| drift_item(&baseline.policy_id, d))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// How many ids of new items the warning of a plan names before it says "and N more".
+const NAMED_IN_WARNING: usize = 10;
+
+/// What `Import-MSCommercePolicy` would change ([`UpdatePlan`]): every item whose value differs
+/// from the baseline's, set back to it. Items added since the baseline are left as they are (one
+/// warning names them); items the service no longer lists are skipped (a verbose line each).
+pub(super) async fn plan(
+    client: &Client,
+    token: Option<&Secret>,
+    path: &Path,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<Value> {
+    let (baseline, drift) = drift(client, token, path, sink, cancel).await?;
+    let added: Vec<&str> = drift
+        .iter()
+        .filter(|d| d.change == Change::Added)
+        .map(|d| d.id.as_str())
+        .collect();
+    if !added.is_empty() {
+        let mut named = added
+            .iter()
+            .take(NAMED_IN_WARNING)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if added.len() > NAMED_IN_WARNING {
+            named.push_str(&format!(" and {} more", added.len() - NAMED_IN_WARNING));
+        }
+        sink.log(
+            Level::Warning,
+            &format!(
+                "{} items are not in the baseline and are left as they are: {named}.",
+                added.len()
+            ),
+        );
+    }
+    let policy_id = &baseline.policy_id;
+    let mut items = Vec::new();
+    for d in &drift {
+        match (d.change, &d.baseline_value) {
+            (Change::Removed, _) => sink.verbose(&format!(
+                "skipped {} {}: the service no longer lists it",
+                d.scope.name(),
+                d.id
+            )),
+            (Change::Changed, Some(value)) if !d.id.is_empty() => {
+                let name = d
+                    .name
+                    .as_deref()
+                    .map(|name| format!(" ({name})"))
+                    .unwrap_or_default();
+                items.push(PlannedUpdate {
+                    update: target(policy_id, d.scope, &d.id, value),
+                    target: format!("{} {}{name}", d.scope.name(), d.id),
+                    action: format!(
+                        "Set {policy_id} from {} to {value}",
+                        d.current_value.as_deref().unwrap_or_default()
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+    data(UpdatePlan {
+        items,
+        errors: Vec::new(),
+    })
+}
+
+/// The baseline at `path` and how the tenant differs from it; warns when the baseline comes from
+/// another tenant than the connection's.
+async fn drift(
+    client: &Client,
+    token: Option<&Secret>,
+    path: &Path,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<(Baseline, Vec<Drift>)> {
     let baseline = Baseline::read(path)?;
     if let (Some(then), Some(now)) = (&baseline.tenant_id, client.tenant_of(token).await) {
         if !then.eq_ignore_ascii_case(&now) {
             sink.log(
-                crate::log::Level::Warning,
+                Level::Warning,
                 &format!("The baseline was exported from tenant {then}; the connection is to tenant {now}."),
             );
         }
     }
     let items = current(client, token, &baseline.policy_id, sink, cancel).await?;
-    let drift: Vec<_> = baseline
-        .drift(&items)
-        .iter()
-        .map(|d| drift_item(&baseline.policy_id, d))
-        .collect();
+    let drift = baseline.drift(&items);
     sink.verbose(&format!(
         "{} items differ from the baseline {}",
         drift.len(),
         path.display()
     ));
-    data(drift)
+    Ok((baseline, drift))
 }
 
 /// The output object of one difference, `MSCommerce.PolicyDrift`.

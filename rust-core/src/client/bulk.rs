@@ -12,12 +12,12 @@ use crate::http::Cancel;
 use crate::log::{Progress, Sink};
 use crate::policy::Scope;
 use crate::protocol::{
-    data, BulkItem, BulkResult, ErrorReply, Operation, OutputItem, Request, SelectedItems,
-    Selection,
+    data, BulkItem, BulkResult, ErrorReply, Operation, OutputItem, Pick, PlannedUpdate, RawTarget,
+    Request, SelectedItems, Selection, UpdatePlan,
 };
 use crate::secret::Secret;
 
-/// Sets every item to `value`, at most `throttle_limit` at a time, and answers one result per
+/// Sets every item to its value, at most `throttle_limit` at a time, and answers one result per
 /// item in the order given ([`BulkResult`]).
 ///
 /// Each item is one licensing request with the client's retry policy and nothing more: an item
@@ -28,7 +28,6 @@ pub(super) async fn update(
     client: &Client,
     token: Option<&Secret>,
     items: &[BulkItem],
-    value: &str,
     throttle_limit: usize,
     sink: &Sink,
     cancel: &Cancel,
@@ -37,7 +36,18 @@ pub(super) async fn update(
     let total = items.len();
     let finished = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
-    let activity = format!("Updating {total} items to {value}");
+    // "to Disabled" when every item gets one value, as a bulk update from the cmdlet does; a
+    // baseline import may set some items back to Enabled and others to Disabled.
+    let mut values = items.iter().filter_map(|item| match item {
+        BulkItem::Valid { value, .. } => Some(value.as_str()),
+        BulkItem::Invalid { .. } => None,
+    });
+    let first = values.next();
+    let to_value = match first {
+        Some(first) if values.all(|value| value == first) => format!(" to {first}"),
+        _ => String::new(),
+    };
+    let activity = format!("Updating {total} items{to_value}");
     let report = |completed: bool| {
         if total < 2 {
             return;
@@ -60,12 +70,16 @@ pub(super) async fn update(
             async move {
                 let outcome = match bulk_item {
                     BulkItem::Invalid { error, .. } => Err(error.clone()),
-                    BulkItem::Valid { policy_id, item } => {
+                    BulkItem::Valid {
+                        policy_id,
+                        item,
+                        value,
+                    } => {
                         let request = Request {
                             operation: Operation::UpdateProductPolicy {
                                 policy_id: policy_id.clone(),
                                 item: item.clone(),
-                                value: value.to_owned(),
+                                value: value.clone(),
                             },
                             operation_id: 0,
                             token: token.cloned(),
@@ -97,7 +111,7 @@ pub(super) async fn update(
     let failures = failed.load(Ordering::Relaxed);
     if total > 1 {
         sink.verbose(&format!(
-            "{} of {total} items updated to {value}; {failures} failed",
+            "{} of {total} items updated{to_value}; {failures} failed",
             total - failures
         ));
     }
@@ -135,6 +149,111 @@ pub(super) async fn select(
     sink: &Sink,
     cancel: &Cancel,
 ) -> Result<Value> {
+    let (items, errors) = selected(client, token, selection, sink, cancel).await?;
+    data(SelectedItems { items, errors })
+}
+
+/// What `Update-MSCommerceProductPolicy` would change ([`UpdatePlan`]): items by id as given
+/// (nothing is sent), or the items a selection picks, each shown with its name and value now.
+pub(super) async fn plan(
+    client: &Client,
+    token: Option<&Secret>,
+    pick: &Pick,
+    value: &str,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<Value> {
+    let (items, errors) = match pick {
+        Pick::Ids {
+            policy_id,
+            scope,
+            ids,
+        } => {
+            let action = set_action(policy_id, value);
+            let items = ids
+                .iter()
+                .map(|id| PlannedUpdate {
+                    update: target(policy_id, *scope, id, value),
+                    target: id.clone(),
+                    action: action.clone(),
+                })
+                .collect();
+            (items, Vec::new())
+        }
+        Pick::Selection(selection) => {
+            let (picked, errors) = selected(client, token, selection, sink, cancel).await?;
+            let items = picked
+                .iter()
+                .filter_map(|item| planned(&selection.policy_id, item, value))
+                .collect();
+            (items, errors)
+        }
+    };
+    data(UpdatePlan { items, errors })
+}
+
+/// How `-WhatIf` and `-Confirm` name setting `value`.
+fn set_action(policy_id: &str, value: &str) -> String {
+    format!("Set {policy_id} to {value}")
+}
+
+/// The bulk item that sets `id` of `scope` to `value`.
+pub(super) fn target(policy_id: &str, scope: Scope, id: &str, value: &str) -> RawTarget {
+    let (product_id, offer_type) = match scope {
+        Scope::Product => (Some(id.to_owned()), None),
+        Scope::OfferType => (None, Some(id.to_owned())),
+    };
+    RawTarget {
+        policy_id: policy_id.to_owned(),
+        product_id,
+        offer_type,
+        value: Some(value.to_owned()),
+        enabled: None,
+    }
+}
+
+/// A picked item as a planned update, shown with its name and its value now.
+fn planned(policy_id: &str, item: &OutputItem, value: &str) -> Option<PlannedUpdate> {
+    let (policy, scope, id, shown) = match item {
+        OutputItem::ProductPolicy(product) => {
+            let id = product.product_id.as_deref().filter(|id| !id.is_empty())?;
+            let name = product.product_name.as_deref().unwrap_or_default();
+            let now = product.policy_value.as_deref().unwrap_or_default();
+            (
+                &product.policy_id,
+                Scope::Product,
+                id,
+                format!("{id} ({name}, now {now})"),
+            )
+        }
+        OutputItem::ScopePolicy(offer) => {
+            let id = offer.scope_id.as_deref().filter(|id| !id.is_empty())?;
+            let now = offer.policy_value.as_deref().unwrap_or_default();
+            (
+                &offer.policy_id,
+                Scope::OfferType,
+                id,
+                format!("{id} (now {now})"),
+            )
+        }
+        OutputItem::Policy(_) | OutputItem::PolicyDrift(_) => return None,
+    };
+    let policy = if policy.is_empty() { policy_id } else { policy };
+    Some(PlannedUpdate {
+        update: target(policy, scope, id, value),
+        target: shown,
+        action: set_action(policy, value),
+    })
+}
+
+/// The output items a selection picks, and one error per name that matched nothing.
+async fn selected(
+    client: &Client,
+    token: Option<&Secret>,
+    selection: &Selection,
+    sink: &Sink,
+    cancel: &Cancel,
+) -> Result<(Vec<OutputItem>, Vec<ErrorReply>)> {
     let listed = client
         .list(token, &selection.policy_id, selection.scope, sink, cancel)
         .await?;
@@ -190,5 +309,5 @@ pub(super) async fn select(
             ErrorReply::from(&error)
         })
         .collect();
-    data(SelectedItems { items, errors })
+    Ok((items, errors))
 }

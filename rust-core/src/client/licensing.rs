@@ -6,7 +6,7 @@ use url::Url;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpRequest;
 use crate::policy::Item;
-use crate::protocol::{Operation, Request, Selection};
+use crate::protocol::{Operation, Pick, Request, Selection};
 
 /// The HTTP request of a request that is one licensing call, under the service's base URI.
 pub fn http(request: &Request, base: &Url) -> Result<HttpRequest> {
@@ -26,6 +26,8 @@ pub fn http(request: &Request, base: &Url) -> Result<HttpRequest> {
             | Operation::Disconnect { .. }
             | Operation::UpdateProductPolicies { .. }
             | Operation::SelectItems(_)
+            | Operation::PlanUpdate { .. }
+            | Operation::PlanImport { .. }
             | Operation::ExportBaseline { .. }
             | Operation::TestBaseline { .. }
             | Operation::Complete { .. } => {
@@ -89,13 +91,19 @@ pub fn what_failed(request: &Request) -> String {
         Operation::UpdateProductPolicy { .. } | Operation::UpdateProductPolicies { .. } => {
             "Failed to update product policy".to_owned()
         }
-        Operation::SelectItems(Selection { policy_id, .. }) => {
+        Operation::SelectItems(Selection { policy_id, .. })
+        | Operation::PlanUpdate {
+            pick: Pick::Ids { policy_id, .. } | Pick::Selection(Selection { policy_id, .. }),
+            ..
+        } => {
             format!("Failed to retrieve product policy with PolicyId '{policy_id}'")
         }
         Operation::ExportBaseline { policy_id, .. } => {
             format!("Failed to export policy with PolicyId '{policy_id}'")
         }
-        Operation::TestBaseline { .. } => "Failed to compare the baseline".to_owned(),
+        Operation::TestBaseline { .. } | Operation::PlanImport { .. } => {
+            "Failed to compare the baseline".to_owned()
+        }
         Operation::Complete { .. } => "Failed to complete".to_owned(),
     }
 }

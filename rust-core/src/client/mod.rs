@@ -154,9 +154,14 @@ impl Client {
             Operation::Disconnect { forget } => data(self.disconnect(*forget, &sink).await?),
             Operation::UpdateProductPolicies {
                 items,
-                value,
                 throttle_limit,
-            } => bulk::update(self, token, items, value, *throttle_limit, &sink, cancel).await,
+            } => bulk::update(self, token, items, *throttle_limit, &sink, cancel).await,
+            Operation::PlanUpdate { pick, value } => {
+                bulk::plan(self, token, pick, value, &sink, cancel).await
+            }
+            Operation::PlanImport { path } => {
+                baseline::plan(self, token, path, &sink, cancel).await
+            }
             Operation::SelectItems(selection) => {
                 bulk::select(self, token, selection, &sink, cancel).await
             }

@@ -3,15 +3,17 @@
 //! generated from them (`tests/contracts.rs`). Nothing here knows of C: [`crate::ffi`] wraps a
 //! reply in its envelope.
 
+pub mod defaults;
 mod reply;
 mod request;
 
 pub use reply::{
     BaselineExport, BulkResult, Candidate, ClientInfo, Connection, Disconnected, ErrorReply,
-    OutputItem, Policy, PolicyDrift, ProductPolicy, ScopePolicy, SelectedItems,
+    OutputItem, PlannedUpdate, Policy, PolicyDrift, ProductPolicy, ScopePolicy, SelectedItems,
+    UpdatePlan,
 };
-pub(crate) use request::{BulkItem, CompletionKind, Operation, RawConfig, Selection};
-pub use request::{Request, MAX_REQUEST_BYTES};
+pub(crate) use request::{BulkItem, CompletionKind, Operation, Pick, RawConfig, Selection};
+pub use request::{RawTarget, Request, MAX_REQUEST_BYTES};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -44,6 +46,7 @@ pub fn wire_schemas() -> serde_json::Map<String, serde_json::Value> {
     generator.subschema_for::<OutputItem>();
     generator.subschema_for::<BulkResult>();
     generator.subschema_for::<SelectedItems>();
+    generator.subschema_for::<UpdatePlan>();
     generator.subschema_for::<BaselineExport>();
     generator.subschema_for::<Candidate>();
     generator.subschema_for::<ErrorReply>();

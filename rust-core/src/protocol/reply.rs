@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::protocol::RawTarget;
 
 /// The data of a successful `mc_client_new`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -188,6 +189,29 @@ pub struct BulkResult {
 pub struct SelectedItems {
     /// The picked items with their values now.
     pub items: Vec<OutputItem>,
+    /// One `NotFound` error per name that matched nothing.
+    pub errors: Vec<ErrorReply>,
+}
+
+/// One item of a plan: the update to send, and how `-WhatIf` and `-Confirm` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedUpdate {
+    /// The item of `updateProductPolicies`, with its value: sent as it is once approved.
+    pub update: RawTarget,
+    /// What the change is about, as `ShouldProcess` names its target: the id, with the name
+    /// and the value now where the plan knows them.
+    pub target: String,
+    /// What the change does, as `ShouldProcess` names its action.
+    pub action: String,
+}
+
+/// The data of `planUpdate` and `planImport`: what would change, item by item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatePlan {
+    /// The updates, in order.
+    pub items: Vec<PlannedUpdate>,
     /// One `NotFound` error per name that matched nothing.
     pub errors: Vec<ErrorReply>,
 }

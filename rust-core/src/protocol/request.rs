@@ -3,8 +3,9 @@
 //! [`Request`] the client runs.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::defaults::{MAX_THROTTLE_LIMIT, THROTTLE_LIMIT as DEFAULT_THROTTLE_LIMIT};
 use crate::auth::signin::RawSignIn;
 use crate::auth::{ConnectOptions, RawConnect};
 use crate::error::{Error, ErrorKind, Result};
@@ -18,14 +19,6 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 /// The most items one bulk update takes.
 pub(crate) const MAX_BULK_ITEMS: usize = 100_000;
 
-/// How many updates of a bulk request run at once unless the request says (`-ThrottleLimit`).
-/// Each update waits mostly on the service, so the figure bounds how hard one command presses
-/// it; the service's throttling (429 with `Retry-After`) is honoured by every update.
-pub(crate) const DEFAULT_THROTTLE_LIMIT: usize = 16;
-
-/// The most updates of a bulk request that may run at once.
-pub(crate) const MAX_THROTTLE_LIMIT: usize = 64;
-
 /// One item of a bulk update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum BulkItem {
@@ -35,6 +28,8 @@ pub(crate) enum BulkItem {
         policy_id: String,
         /// The product or offer type.
         item: Item,
+        /// The new value, spelled as the service spells it.
+        value: String,
     },
     /// An item whose id was refused; it is reported, not sent.
     Invalid {
@@ -81,6 +76,23 @@ pub(crate) struct Selection {
     pub names: Vec<Wildcard>,
     /// Ids or names to leave out, wildcards allowed (`-Exclude`).
     pub exclude: Vec<Wildcard>,
+}
+
+/// Which items an `updateProductPolicies` plan covers (`planUpdate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// Items by id (`-ProductId`, `-OfferType`), as given: an id the core refuses is reported
+    /// by the update, item by item, as when it is sent directly.
+    Ids {
+        /// The policy.
+        policy_id: String,
+        /// Products or offer types.
+        scope: Scope,
+        /// The ids.
+        ids: Vec<String>,
+    },
+    /// The items a selection picks (`-ProductName`, `-All`, `-Exclude`), with their values now.
+    Selection(Selection),
 }
 
 /// One request to the core, as the shim sends it (see `docs/abi.md`).
@@ -143,14 +155,27 @@ pub(crate) enum Operation {
         /// The new value, spelled as the service spells it.
         value: String,
     },
-    /// Many updates to one value, run concurrently; each item succeeds or fails on its own.
+    /// Many updates, each item with its value, run concurrently; each item succeeds or fails on
+    /// its own.
     UpdateProductPolicies {
         /// The items, in the order given.
         items: Vec<BulkItem>,
-        /// The new value, spelled as the service spells it.
-        value: String,
         /// How many updates run at once.
         throttle_limit: usize,
+    },
+    /// What `Update-MSCommerceProductPolicy` would change: each item with the text `-WhatIf` and
+    /// `-Confirm` show, ready for `updateProductPolicies`. Sends nothing for items by id.
+    PlanUpdate {
+        /// The items.
+        pick: Pick,
+        /// The new value, spelled as the service spells it.
+        value: String,
+    },
+    /// What `Import-MSCommercePolicy` would change: each item that differs from the baseline
+    /// file, set back to the file's value.
+    PlanImport {
+        /// The file, absolute.
+        path: std::path::PathBuf,
     },
     /// The items of a policy picked by `-All`, `-ProductName` and `-Exclude`, with their values.
     SelectItems(Selection),
@@ -263,9 +288,37 @@ pub(crate) enum RawRequest {
         operation_id: Option<u64>,
         token: Option<String>,
         items: Vec<RawTarget>,
+        /// The value of every item that gives none of its own.
         value: Option<String>,
+        /// `-Enabled`, for every item that gives no value of its own.
         enabled: Option<String>,
         throttle_limit: Option<u64>,
+    },
+    #[serde(rename_all = "camelCase")]
+    PlanUpdate {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        /// `Product` (the default) or `OfferType`: the scope of `ids` and of `all`.
+        scope: Option<String>,
+        /// Product ids or offer types, as given (`-ProductId`, `-OfferType`).
+        ids: Option<Vec<String>>,
+        /// Product names, wildcards allowed (`-ProductName`).
+        names: Option<Vec<String>>,
+        /// Every item of the scope (`-All`).
+        all: Option<bool>,
+        /// With `all`: ids or names to leave out, wildcards allowed (`-Exclude`).
+        exclude: Option<Vec<String>>,
+        /// The new value (`-Value`).
+        value: Option<String>,
+        /// `-Enabled`, as the string it was bound to.
+        enabled: Option<String>,
+    },
+    #[serde(rename_all = "camelCase")]
+    PlanImport {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        path: String,
     },
     #[serde(rename_all = "camelCase")]
     SelectItems {
@@ -301,13 +354,24 @@ pub(crate) enum RawRequest {
     },
 }
 
-/// One item of an `updateProductPolicies` request.
-#[derive(Deserialize, JsonSchema)]
+/// One item of an `updateProductPolicies` request, as a plan gives it back.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct RawTarget {
-    policy_id: String,
-    product_id: Option<String>,
-    offer_type: Option<String>,
+pub struct RawTarget {
+    /// The policy.
+    pub policy_id: String,
+    /// The product, or none for an offer type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    /// The offer type, or none for a product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_type: Option<String>,
+    /// The item's new value; none takes the request's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `-Enabled` for this item; none takes the request's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<String>,
 }
 
 impl Request {
@@ -468,30 +532,59 @@ impl Request {
                 all,
                 names,
                 exclude,
+            } => (
+                Operation::SelectItems(selection(policy_id, scope, all, names, exclude)?),
+                operation_id,
+                token,
+            ),
+            RawRequest::PlanUpdate {
+                operation_id,
+                token,
+                policy_id,
+                scope,
+                ids,
+                names,
+                all,
+                exclude,
+                value,
+                enabled,
             } => {
-                let patterns = |list: Option<Vec<String>>| -> Result<Vec<Wildcard>> {
-                    list.unwrap_or_default()
-                        .iter()
-                        .map(|p| p.trim())
-                        .filter(|p| !p.is_empty())
-                        .map(Wildcard::new)
-                        .collect()
+                let value = new_value(value, enabled)?;
+                let pick = match ids {
+                    Some(ids) if names.is_none() && all.is_none() && exclude.is_none() => {
+                        if ids.is_empty() {
+                            return Err(Error::new(
+                                ErrorKind::InvalidArgument,
+                                "Give at least one id.",
+                            ));
+                        }
+                        Pick::Ids {
+                            policy_id: check_id("PolicyId", policy_id)?,
+                            scope: Scope::parse(scope.as_deref())?,
+                            ids,
+                        }
+                    }
+                    Some(_) => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidArgument,
+                            "Give either ids, or names, or all.",
+                        ))
+                    }
+                    None => Pick::Selection(selection(policy_id, scope, all, names, exclude)?),
                 };
-                let selection = Selection {
-                    policy_id: check_id("PolicyId", policy_id)?,
-                    scope: Scope::parse(scope.as_deref())?,
-                    all: all.unwrap_or(false),
-                    names: patterns(names)?,
-                    exclude: patterns(exclude)?,
-                };
-                if selection.all != selection.names.is_empty() {
-                    return Err(Error::new(
-                        ErrorKind::InvalidArgument,
-                        "Give either all or at least one name.",
-                    ));
-                }
-                (Operation::SelectItems(selection), operation_id, token)
+                (Operation::PlanUpdate { pick, value }, operation_id, token)
             }
+            RawRequest::PlanImport {
+                operation_id,
+                token,
+                path,
+            } => (
+                Operation::PlanImport {
+                    path: absolute_path(path)?,
+                },
+                operation_id,
+                token,
+            ),
             RawRequest::ExportBaseline {
                 operation_id,
                 token,
@@ -571,10 +664,14 @@ impl Request {
             | Operation::Complete { .. } => None,
             Operation::GetPolicy { policy_id }
             | Operation::GetProductPolicies { policy_id, .. }
-            | Operation::SelectItems(Selection { policy_id, .. }) => Some(policy_id),
-            Operation::ExportBaseline { path, .. } | Operation::TestBaseline { path } => {
-                path.to_str()
-            }
+            | Operation::SelectItems(Selection { policy_id, .. })
+            | Operation::PlanUpdate {
+                pick: Pick::Ids { policy_id, .. } | Pick::Selection(Selection { policy_id, .. }),
+                ..
+            } => Some(policy_id),
+            Operation::ExportBaseline { path, .. }
+            | Operation::TestBaseline { path }
+            | Operation::PlanImport { path } => path.to_str(),
             Operation::GetProductPolicy { item, .. }
             | Operation::UpdateProductPolicy { item, .. } => Some(item.id()),
         }
@@ -591,17 +688,65 @@ impl Request {
 
 /// Validates an `updateProductPolicies` request. A refused id fails only its own item; a bad
 /// value, an empty or huge list, or a bad throttle limit fails the request.
+/// The selection of `selectItems` and of a `planUpdate` by names or `all`.
+fn selection(
+    policy_id: String,
+    scope: Option<String>,
+    all: Option<bool>,
+    names: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+) -> Result<Selection> {
+    let patterns = |list: Option<Vec<String>>| -> Result<Vec<Wildcard>> {
+        list.unwrap_or_default()
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(Wildcard::new)
+            .collect()
+    };
+    let selection = Selection {
+        policy_id: check_id("PolicyId", policy_id)?,
+        scope: Scope::parse(scope.as_deref())?,
+        all: all.unwrap_or(false),
+        names: patterns(names)?,
+        exclude: patterns(exclude)?,
+    };
+    if selection.all != selection.names.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "Give either all or at least one name.",
+        ));
+    }
+    Ok(selection)
+}
+
+/// The items of a bulk update, each with its own value or the request's. An item whose id or
+/// value is refused is reported, not sent; an item with no value at all refuses the request, so
+/// nothing is half applied for want of a value.
 fn bulk_update(
     items: Vec<RawTarget>,
     value: Option<String>,
     enabled: Option<String>,
     throttle_limit: Option<u64>,
 ) -> Result<Operation> {
-    let value = new_value(value, enabled)?;
+    let shared = match (&value, &enabled) {
+        (None, None) => None,
+        _ => Some(new_value(value, enabled)?),
+    };
     if items.is_empty() || items.len() > MAX_BULK_ITEMS {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
             format!("Give between 1 and {MAX_BULK_ITEMS} items."),
+        ));
+    }
+    if shared.is_none()
+        && items
+            .iter()
+            .any(|item| item.value.is_none() && item.enabled.is_none())
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "Give a value (value or enabled) for the request or for every item.",
         ));
     }
     let throttle_limit = match throttle_limit {
@@ -622,12 +767,21 @@ fn bulk_update(
                 .clone()
                 .or_else(|| raw.offer_type.clone())
                 .unwrap_or_default();
+            let value = match (raw.value, raw.enabled, &shared) {
+                (None, None, Some(shared)) => Ok(shared.clone()),
+                (value, enabled, _) => new_value(value, enabled),
+            };
             match (
                 check_id("PolicyId", raw.policy_id),
                 Item::one_of(raw.product_id, raw.offer_type),
+                value,
             ) {
-                (Ok(policy_id), Ok(item)) => BulkItem::Valid { policy_id, item },
-                (Err(error), _) | (_, Err(error)) => BulkItem::Invalid {
+                (Ok(policy_id), Ok(item), Ok(value)) => BulkItem::Valid {
+                    policy_id,
+                    item,
+                    value,
+                },
+                (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => BulkItem::Invalid {
                     error: error.with_target(Some(&id)),
                     id,
                 },
@@ -636,7 +790,6 @@ fn bulk_update(
         .collect();
     Ok(Operation::UpdateProductPolicies {
         items,
-        value,
         throttle_limit,
     })
 }
@@ -731,16 +884,13 @@ mod tests {
         .unwrap();
         let Operation::UpdateProductPolicies {
             items,
-            value,
             throttle_limit,
         } = request.operation
         else {
             panic!("not a bulk update");
         };
-        assert_eq!(
-            (value.as_str(), throttle_limit),
-            ("Disabled", DEFAULT_THROTTLE_LIMIT)
-        );
+        assert_eq!(throttle_limit, DEFAULT_THROTTLE_LIMIT);
+        assert!(matches!(&items[0], BulkItem::Valid { value, .. } if value == "Disabled"));
         assert_eq!(
             items.iter().map(BulkItem::id).collect::<Vec<_>>(),
             ["A", "..", "SaaS"]
@@ -766,6 +916,78 @@ mod tests {
             serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 0}),
             serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 65}),
             serde_json::json!({"op": "updateProductPolicies", "items": [{"policyId": "P", "productId": "A", "x": 1}], "value": "Disabled"}),
+            serde_json::json!({"op": "updateProductPolicies", "items": item}),
+            serde_json::json!({"op": "updateProductPolicies", "items": [{"policyId": "P", "productId": "A", "value": "Enabled"}, {"policyId": "P", "productId": "B"}]}),
+        ] {
+            assert_eq!(
+                parse(bad.clone()).unwrap_err().kind(),
+                ErrorKind::InvalidArgument,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_item_value_wins_over_the_request_value_and_a_bad_one_refuses_only_that_item() {
+        let request = parse(serde_json::json!({
+            "op": "updateProductPolicies",
+            "items": [
+                {"policyId": "P", "productId": "A", "value": "enabled"},
+                {"policyId": "P", "productId": "B"},
+                {"policyId": "P", "productId": "C", "value": "Maybe"},
+                {"policyId": "P", "offerType": "SaaS", "enabled": "True"}
+            ],
+            "value": "Disabled"
+        }))
+        .unwrap();
+        let Operation::UpdateProductPolicies { items, .. } = request.operation else {
+            panic!("not a bulk update");
+        };
+        let values: Vec<Option<&str>> = items
+            .iter()
+            .map(|item| match item {
+                BulkItem::Valid { value, .. } => Some(value.as_str()),
+                BulkItem::Invalid { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [Some("Enabled"), Some("Disabled"), None, Some("Enabled")]
+        );
+        assert!(
+            matches!(&items[2], BulkItem::Invalid { error, .. } if error.target() == Some("C"))
+        );
+    }
+
+    #[test]
+    fn a_plan_takes_ids_or_names_or_all_and_a_value() {
+        let ids = parse(serde_json::json!({"op": "planUpdate", "policyId": "P", "scope": "OfferType", "ids": ["SaaS", ".."], "enabled": "False"})).unwrap();
+        assert_eq!(
+            ids.operation,
+            Operation::PlanUpdate {
+                pick: Pick::Ids {
+                    policy_id: "P".to_owned(),
+                    scope: Scope::OfferType,
+                    ids: vec!["SaaS".to_owned(), "..".to_owned()],
+                },
+                value: "Disabled".to_owned(),
+            }
+        );
+        let all = parse(serde_json::json!({"op": "planUpdate", "policyId": "P", "all": true, "exclude": ["Power*"], "value": "Enabled"})).unwrap();
+        assert!(matches!(
+            all.operation,
+            Operation::PlanUpdate {
+                pick: Pick::Selection(Selection { all: true, .. }),
+                ..
+            }
+        ));
+        for bad in [
+            serde_json::json!({"op": "planUpdate", "policyId": "P", "ids": ["A"]}),
+            serde_json::json!({"op": "planUpdate", "policyId": "P", "ids": [], "value": "Enabled"}),
+            serde_json::json!({"op": "planUpdate", "policyId": "P", "ids": ["A"], "all": true, "value": "Enabled"}),
+            serde_json::json!({"op": "planUpdate", "policyId": "P", "value": "Enabled"}),
+            serde_json::json!({"op": "planUpdate", "policyId": "P", "ids": ["A"], "value": "Maybe"}),
+            serde_json::json!({"op": "planImport", "path": "relative.json"}),
         ] {
             assert_eq!(
                 parse(bad.clone()).unwrap_err().kind(),

@@ -280,11 +280,16 @@ pub fn capture_logs() {
 
 /// The verbose lines of one operation, in order.
 pub fn verbose_lines(operation_id: u64) -> Vec<String> {
+    lines(operation_id, 4)
+}
+
+/// The lines of one operation at one level (2 warning, 4 verbose), in order.
+pub fn lines(operation_id: u64, level: i32) -> Vec<String> {
     LINES
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .iter()
-        .filter(|(operation, level, _)| *operation == operation_id && *level == 4)
+        .filter(|(operation, line_level, _)| *operation == operation_id && *line_level == level)
         .map(|(_, _, text)| text.clone())
         .collect()
 }
