@@ -37,6 +37,21 @@ namespace MSCommerce.Interop
             "HOME",
             "XDG_DATA_HOME",
             "LOCALAPPDATA",
+            "AZURE_CLIENT_ID",
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "AZURE_AUTHORITY_HOST",
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            "IDENTITY_ENDPOINT",
+            "IDENTITY_HEADER",
+            "IDENTITY_SERVER_THUMBPRINT",
+            "IMDS_ENDPOINT",
+            "MSI_ENDPOINT",
+            "MSI_SECRET",
+            "ProgramData",
         };
 
         private static readonly bool NamesIgnoreCase = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);

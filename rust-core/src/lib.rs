@@ -30,6 +30,7 @@ pub mod protocol;
 pub(crate) mod secret;
 pub mod settings;
 
+pub use auth::app as app_only;
 pub use error::{Error, ErrorKind, Result};
 pub use http::Cancel;
 

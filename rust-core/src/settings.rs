@@ -24,7 +24,10 @@ use crate::error::{Error, ErrorKind, Result};
 pub const PREFIX: &str = "MSCOMMERCE_";
 
 /// The other variables the core uses: the proxy variables (upper case first, as reqwest and
-/// curl read them) and the folders the default token cache file lives under.
+/// curl read them), the folders the default token cache file lives under, and the variables
+/// Azure.Identity reads for app-only sign-in (the environment credential, workload identity,
+/// and the managed identity endpoints; `ProgramData` is where the Arc agent keeps its keys on
+/// Windows).
 pub const NAMES: &[&str] = &[
     "HTTPS_PROXY",
     "https_proxy",
@@ -37,6 +40,31 @@ pub const NAMES: &[&str] = &[
     "HOME",
     "XDG_DATA_HOME",
     "LOCALAPPDATA",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "ProgramData",
+];
+
+/// The variables among [`NAMES`] whose values are credentials. Every value is kept out of
+/// `Debug` output and messages anyway; these are also read only into a `Secret`, and the shim
+/// must never show them either.
+pub const SECRET_NAMES: &[&str] = &[
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "IDENTITY_HEADER",
+    "MSI_SECRET",
 ];
 
 /// Whether the core uses the variable `name` (see the module's documentation). Windows compares
@@ -266,6 +294,22 @@ mod tests {
         let shown = format!("{variables:?}");
         assert!(shown.contains("HTTPS_PROXY"), "{shown}");
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn secret_variables_are_used_and_never_shown() {
+        let variables = Variables::from_pairs(
+            SECRET_NAMES
+                .iter()
+                .map(|name| (*name, format!("value-of-{name}"))),
+        );
+        assert_eq!(variables.names().count(), SECRET_NAMES.len());
+        let shown = format!("{variables:?}");
+        for name in SECRET_NAMES {
+            assert!(NAMES.contains(name), "{name}");
+            assert!(shown.contains(name), "{shown}");
+            assert!(!shown.contains(&format!("value-of-{name}")), "{shown}");
+        }
     }
 
     #[test]

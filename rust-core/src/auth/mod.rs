@@ -1,8 +1,10 @@
 //! Credentials and sign-in: a bearer token obtained elsewhere (`-Token`,
-//! `Connect-MSCommerce -AccessToken`), or a session signed in through the authority (the
+//! `Connect-MSCommerce -AccessToken`), a session signed in through the authority (the
 //! browser, a device code, or silently from the token cache) whose access token is refreshed
-//! before it expires.
+//! before it expires, or an app-only session ([`app`]: a client secret, a certificate, a
+//! federated token or a managed identity) renewed the same way.
 
+pub mod app;
 pub mod browser;
 pub mod cache;
 pub mod device;

@@ -6,6 +6,7 @@
 
 mod envelope;
 mod handles;
+mod sign;
 mod strings;
 
 use std::ffi::{c_char, CString};
@@ -21,6 +22,11 @@ use crate::protocol::{data, ClientInfo, Request};
 
 use envelope::{failure, success};
 use handles::Registry;
+
+pub use sign::{
+    mc_set_sign_callback, McSignCallback, MC_SIGN_BUFFER_TOO_SMALL, MC_SIGN_FAILED, MC_SIGN_OK,
+    MC_SIGN_UNKNOWN_KEY,
+};
 
 /// Success: the envelope's `ok` is true.
 pub const MC_STATUS_OK: i32 = 0;
