@@ -54,6 +54,11 @@ Describe 'A baseline exported from the seeded tenant' {
             Get-TestServiceValue -Emulator $emulator -Token $adminToken CFQ7TTC0H9MP | Should -BeExactly 'Disabled'
         }
 
+        It 'Import-MSCommercePolicy -WhatIf shows the one change the core planned, with both values' {
+            $lines = Get-WhatIfLine { Import-MSCommercePolicy -Path $file -Token $adminToken -WhatIf }
+            $lines | Should -BeExactly 'What if: Performing the operation "Set AllowSelfServicePurchase from Disabled to Enabled" on target "Product CFQ7TTC0H9MP (Power BI Pro)".'
+        }
+
         It 'Import-MSCommercePolicy sets back only the changed product' {
             $restored = @(Import-MSCommercePolicy -Path $file -Token $adminToken -Confirm:$false)
             $restored.Count | Should -Be 1 -Because 'only one item differs from the baseline'

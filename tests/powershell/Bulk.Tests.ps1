@@ -115,6 +115,11 @@ Describe '-ProductName' {
         }
     }
 
+    It '-WhatIf shows each product a name picks with its value now, and the value -Enabled gives' {
+        $lines = Get-WhatIfLine { Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductName 'Power BI Pro' -Enabled $false -Token $adminToken -WhatIf 6>$null }
+        $lines | Should -BeExactly 'What if: Performing the operation "Set AllowSelfServicePurchase to Disabled" on target "CFQ7TTC0H9MP (Power BI Pro, now Enabled)".'
+    }
+
     It 'Update-MSCommerceProductPolicy -ProductName updates the product it names' {
         $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductName 'Power BI Pro' -Value Disabled -Token $adminToken 6>$null
         Get-ServiceValue CFQ7TTC0H9MP | Should -BeExactly 'Disabled'

@@ -229,6 +229,21 @@ function Add-TestProduct {
     Invoke-RestMethod -Method Post -Uri "$($Emulator.AdminUri)/tenants/$Tenant/products" -ContentType 'application/json' -Body (@{ count = $Count } | ConvertTo-Json -Compress)
 }
 
-Export-ModuleMember -Function Start-TestEmulator, Stop-TestEmulator, New-TestToken, Get-TestModuleManifest,
+function Get-WhatIfLine {
+    <#
+    .SYNOPSIS
+        Runs a command with -WhatIf in it and returns the "What if:" lines it showed. PowerShell
+        writes them to the host, not to a stream, so they are read back from a transcript.
+    #>
+    param([Parameter(Mandatory)] [scriptblock] $Command)
+    $log = [IO.Path]::Combine([IO.Path]::GetTempPath(), "whatif-$([guid]::NewGuid()).txt")
+    $null = Start-Transcript -LiteralPath $log
+    try { $null = & $Command }
+    finally { $null = Stop-Transcript }
+    try { @(Get-Content -LiteralPath $log | Where-Object { $_ -like 'What if:*' }) }
+    finally { Remove-Item -LiteralPath $log -ErrorAction SilentlyContinue }
+}
+
+Export-ModuleMember -Function Get-WhatIfLine, Start-TestEmulator, Stop-TestEmulator, New-TestToken, Get-TestModuleManifest,
     Invoke-TestService, Get-TestServiceValue, Set-TestServiceValue, Get-TestServiceItem, Reset-TestTenant,
     Set-TestFault, Clear-TestFault, Get-TestRequestCount, Add-TestProduct
