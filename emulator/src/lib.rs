@@ -13,7 +13,9 @@
 //!
 //! The same server is the sign-in authority that issues the tokens the API accepts (Microsoft
 //! identity platform v2: authorization code with PKCE, device code, refresh token, client
-//! credentials), signed with a key kept in the store.
+//! credentials with a secret, a certificate assertion or a federated token), signed with a key
+//! kept in the store, and the managed identity endpoints (App Service and instance metadata
+//! style, see [`routes::identity`]) for the app registrations of [`apps`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
