@@ -13,7 +13,9 @@
 //!
 //! The same server is the sign-in authority that issues the tokens the API accepts (Microsoft
 //! identity platform v2: authorization code with PKCE, device code, refresh token, client
-//! credentials), signed with a key kept in the store.
+//! credentials with a secret, a certificate assertion or a federated token), signed with a key
+//! kept in the store, and the managed identity endpoints (App Service and instance metadata
+//! style, see [`routes::identity`]) for the app registrations of [`apps`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,6 +42,7 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub mod apps;
 pub mod cli;
 pub mod clock;
 pub mod error;
@@ -73,6 +76,7 @@ pub struct AppState {
     faults: Arc<Faults>,
     requests: Arc<RequestCounts>,
     base_uri: Arc<str>,
+    identity_header: Arc<str>,
 }
 
 impl AppState {
@@ -86,7 +90,22 @@ impl AppState {
             faults: Arc::new(Faults::new()),
             requests: Arc::new(RequestCounts::new()),
             base_uri: base_uri.into(),
+            identity_header: secrets::issue(32).into(),
         }
+    }
+
+    /// The same state with this secret as the managed identity endpoint's `X-IDENTITY-HEADER`
+    /// (instead of the random one each state starts with); it is journaled as a secret.
+    pub fn with_identity_header(mut self, secret: &str) -> Self {
+        secrets::journal(secret);
+        self.identity_header = secret.into();
+        self
+    }
+
+    /// The secret the App Service style managed identity endpoint (`/msi/token`) wants in
+    /// `X-IDENTITY-HEADER` (`GET /admin/identity` shows it).
+    pub fn identity_header(&self) -> &str {
+        &self.identity_header
     }
 
     /// State over an opened store, with its signing key (generated and stored on first use).
@@ -187,6 +206,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/admin", routes::admin::router())
         .route("/openapi.json", get(routes::openapi::document))
         .merge(routes::authority::router())
+        .merge(routes::identity::router())
         .fallback(routes::no_route)
         .layer(axum::middleware::from_fn(middleware::correlation_id))
         .with_state(state)

@@ -3,15 +3,15 @@
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::model::{Role, TenantId};
-use crate::tokens::{self, TokenRejection};
+use crate::model::{AppPermission, Role, TenantId};
+use crate::tokens::{self, TokenRejection, RESOURCE_APP_ID, RESOURCE_DISPLAY_NAME};
 use crate::AppState;
 
 /// The header that carries a request's correlation id, in both directions.
@@ -64,23 +64,46 @@ fn new_correlation_id() -> HeaderValue {
     HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static(""))
 }
 
-/// Who is calling the licensing API: the signed-in user of a valid token, recorded as a request
-/// extension (with the [`TenantId`] the request acts on) by [`require_user`].
+/// Who is calling the licensing API, recorded as a request extension (with the [`TenantId`] the
+/// request acts on) by [`require_user`]: the signed-in user of a delegated token, or the app of an
+/// app-only token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// The user's tenant (the token's `tid`).
+    /// The token's tenant (`tid`).
     pub tenant: TenantId,
-    /// The user's UPN.
+    /// The user's UPN, or the app's display name for an app-only token.
     pub upn: String,
-    /// The user's object id.
+    /// The user's object id, or the app's service principal's.
     pub oid: String,
-    /// The user's directory roles that matter to the service.
+    /// The user's directory roles that matter to the service (none for an app).
     pub roles: Vec<Role>,
+    /// The app of an app-only token; `None` for a user.
+    pub app: Option<AppCaller>,
+}
+
+/// The app behind an app-only token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppCaller {
+    /// The app id (`appid`).
+    pub app_id: String,
+    /// The application permissions of the licensing service in the token's `roles`.
+    pub permissions: Vec<AppPermission>,
 }
 
 impl Caller {
-    /// Refuses (403) a caller who may not change policies (a Global Reader).
+    /// Refuses (403) a caller who may not change policies: a Global Reader, or an app without
+    /// `Policy.ReadWrite.AllowSelfServicePurchase`.
     pub fn require_write(&self) -> Result<(), ApiError> {
+        if let Some(app) = &self.app {
+            return if app.permissions.iter().any(|p| p.can_write()) {
+                Ok(())
+            } else {
+                Err(missing_permission(
+                    &app.app_id,
+                    AppPermission::ReadWrite.name(),
+                ))
+            };
+        }
         if self.roles.iter().any(|role| role.can_write()) {
             Ok(())
         } else {
@@ -91,13 +114,29 @@ impl Caller {
             ))
         }
     }
+
+    /// The app id of an app-only caller.
+    pub fn app_id(&self) -> Option<&str> {
+        self.app.as_ref().map(|app| app.app_id.as_str())
+    }
 }
 
-/// Lets through only requests with a valid bearer token of a user who may read policies:
-/// no token or an invalid one is a 401 (expired, not signed by the emulator's key, another
-/// audience, an unknown issuer or tenant); an app-only token, or a user without the Global
-/// Administrator, Billing Administrator or Global Reader role, a 403. Records the [`Caller`] and
-/// its [`TenantId`] as request extensions. The token itself is never logged.
+/// The 403 of an app-only token without the permission a request needs.
+fn missing_permission(app_id: &str, permission: &str) -> ApiError {
+    ApiError::Forbidden(format!(
+        "The application {app_id} has no permission {permission} of {RESOURCE_DISPLAY_NAME} \
+         ({RESOURCE_APP_ID}) in this tenant: grant the application permission and have an \
+         administrator consent to it."
+    ))
+}
+
+/// Lets through only requests with a valid bearer token of a user who may read policies, or of
+/// an app granted one of the service's application permissions: no token or an invalid one is a
+/// 401 (expired, not signed by the emulator's key, another audience, an unknown issuer or
+/// tenant); a user without the Global Administrator, Billing Administrator or Global Reader role,
+/// or an app-only token without `Policy.Read.AllowSelfServicePurchase` or
+/// `Policy.ReadWrite.AllowSelfServicePurchase`, a 403. Records the [`Caller`] and its
+/// [`TenantId`] as request extensions. The token itself is never logged.
 pub async fn require_user(
     State(state): State<AppState>,
     mut request: Request,
@@ -116,26 +155,54 @@ pub async fn require_user(
         .await?
         .filter(|tenant| tenant.id.as_str().eq_ignore_ascii_case(&claims.tid))
         .ok_or_else(|| ApiError::InvalidToken(TokenRejection::UnknownTenant.to_string()))?;
-    if claims.is_app_only() {
-        return Err(ApiError::Forbidden(
-            "App-only tokens are not supported: sign in as a user.".to_owned(),
-        ));
-    }
-    let roles = claims.directory_roles();
-    if roles.is_empty() {
-        return Err(ApiError::Forbidden(
-            "The signed-in user has none of the roles that may manage self-service purchases \
-             (Global Administrator, Billing Administrator, Global Reader)."
-                .to_owned(),
-        ));
-    }
-    let caller = Caller {
-        tenant: tenant.id.clone(),
-        upn: claims.upn.unwrap_or_default(),
-        oid: claims.oid,
-        roles,
+    let caller = if claims.is_app_only() {
+        let permissions = claims.app_permissions();
+        if permissions.is_empty() {
+            let needed = format!(
+                "{} or {}",
+                AppPermission::Read.name(),
+                AppPermission::ReadWrite.name()
+            );
+            let needed = if request.method() == Method::GET {
+                needed
+            } else {
+                AppPermission::ReadWrite.name().to_owned()
+            };
+            return Err(missing_permission(&claims.appid, &needed));
+        }
+        // The app's display name as the directory knows it now, for the audit log.
+        let name = match state.store().app_registration(&claims.appid).await? {
+            Some(app) => app.display_name,
+            None => claims.appid.clone(),
+        };
+        Caller {
+            tenant: tenant.id.clone(),
+            upn: name,
+            oid: claims.oid,
+            roles: Vec::new(),
+            app: Some(AppCaller {
+                app_id: claims.appid,
+                permissions,
+            }),
+        }
+    } else {
+        let roles = claims.directory_roles();
+        if roles.is_empty() {
+            return Err(ApiError::Forbidden(
+                "The signed-in user has none of the roles that may manage self-service purchases \
+                 (Global Administrator, Billing Administrator, Global Reader)."
+                    .to_owned(),
+            ));
+        }
+        Caller {
+            tenant: tenant.id.clone(),
+            upn: claims.upn.unwrap_or_default(),
+            oid: claims.oid,
+            roles,
+            app: None,
+        }
     };
-    tracing::debug!(tenant = %caller.tenant, upn = %caller.upn, "authenticated");
+    tracing::debug!(tenant = %caller.tenant, caller = %caller.upn, app = ?caller.app_id(), "authenticated");
     request.extensions_mut().insert(tenant.id);
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)

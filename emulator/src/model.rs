@@ -203,16 +203,93 @@ pub struct AppRegistration {
     pub client_id: String,
     /// The display name.
     pub display_name: String,
-    /// The object id of the application's service principal (the `oid` of its app-only tokens).
+    /// The object id of the application object; for the seeded apps, which every tenant may use,
+    /// also the `oid` of their app-only tokens.
     pub object_id: String,
-    /// The SHA-256 of the client secret, as lowercase hex; `None` for a public client.
-    pub secret_sha256: Option<String>,
+    /// The home tenant; `None` for the seeded apps, which every tenant may use.
+    pub home_tenant_id: Option<TenantId>,
+    /// Whether tenants other than the home tenant may consent to the app.
+    pub multi_tenant: bool,
+    /// Whether this is a public client (no credential: an app that runs on users' machines).
+    pub public_client: bool,
+    /// Set when the app is a managed identity.
+    pub managed_identity: Option<ManagedIdentity>,
+    /// The application permissions of the licensing service granted to the app.
+    pub roles: Vec<AppPermission>,
 }
 
 impl AppRegistration {
     /// Whether this is a public client (no secret: an app that runs on users' machines).
     pub fn is_public(&self) -> bool {
-        self.secret_sha256.is_none()
+        self.public_client
+    }
+}
+
+/// An application permission of the licensing service ("M365 License Manager"), as app-only
+/// tokens carry it in `roles`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AppPermission {
+    /// `Policy.Read.AllowSelfServicePurchase`: reads.
+    Read,
+    /// `Policy.ReadWrite.AllowSelfServicePurchase`: reads and updates.
+    ReadWrite,
+}
+
+impl AppPermission {
+    /// Both permissions.
+    pub const ALL: [AppPermission; 2] = [Self::Read, Self::ReadWrite];
+
+    /// The permission's value, as the `roles` claim carries it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Read => "Policy.Read.AllowSelfServicePurchase",
+            Self::ReadWrite => "Policy.ReadWrite.AllowSelfServicePurchase",
+        }
+    }
+
+    /// The permission with this value (ignoring case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|permission| permission.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Whether the permission allows updates (not only reads).
+    pub fn can_write(self) -> bool {
+        matches!(self, Self::ReadWrite)
+    }
+}
+
+impl fmt::Display for AppPermission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What kind of managed identity an app registration stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ManagedIdentity {
+    /// The system-assigned identity: at most one per data directory, used when a request names
+    /// no identity.
+    System,
+    /// A user-assigned identity, chosen by its client id, object id or resource id.
+    User,
+}
+
+impl ManagedIdentity {
+    /// `system` or `user`, as stored and answered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+        }
+    }
+
+    /// The kind named `name` (`system` or `user`, ignoring case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::System, Self::User]
+            .into_iter()
+            .find(|kind| kind.as_str().eq_ignore_ascii_case(name.trim()))
     }
 }
 
@@ -238,8 +315,10 @@ impl ItemKind {
 /// Who made a change, and under which request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeContext {
-    /// The signed-in user's UPN.
+    /// The signed-in user's UPN, or the display name of the app of an app-only token.
     pub actor_upn: String,
+    /// The app id of the app of an app-only token; `None` for a user.
+    pub actor_app_id: Option<String>,
     /// The request's `x-ms-correlation-id`.
     pub correlation_id: String,
 }
@@ -249,8 +328,10 @@ pub struct ChangeContext {
 pub struct AuditEntry {
     /// The tenant the change was made in.
     pub tenant_id: TenantId,
-    /// Who made it (UPN).
+    /// Who made it: the UPN, or the app's display name for an app-only change.
     pub actor_upn: String,
+    /// The app id for an app-only change; `None` for a user's.
+    pub actor_app_id: Option<String>,
     /// When, in UTC, as RFC 3339 (`2025-01-31T12:00:00Z`).
     pub changed_at: String,
     /// The policy id.

@@ -24,9 +24,11 @@ use crate::seed::{Seed, SeedTenant, SEED};
 /// The name of the database file inside the data directory.
 pub const DATABASE_FILE: &str = "emulator.db";
 
+mod apps;
 mod grants;
 mod identity;
 
+pub use apps::{AddAppOutcome, NewAppRecord, StoredCertificate};
 pub use grants::{
     AuthCode, DeviceCode, DeviceDecision, DevicePoll, DeviceStatus, NewAuthCode, NewDeviceCode,
     NewRefreshToken, Redemption, RefreshGrant,
@@ -56,6 +58,10 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         sql: include_str!("../migrations/0002_identity.sql"),
         upgrade: Some(seed_identity_on_upgrade),
+    },
+    Migration {
+        sql: include_str!("../migrations/0003_apps.sql"),
+        upgrade: None,
     },
 ];
 
@@ -309,6 +315,7 @@ impl Store {
             let entry = AuditEntry {
                 tenant_id: tenant.clone(),
                 actor_upn: change.actor_upn,
+                actor_app_id: change.actor_app_id,
                 changed_at: clock::rfc3339(clock::now_s())?,
                 policy_id: current.policy_id.clone(),
                 item_kind: ItemKind::Product,
@@ -409,6 +416,7 @@ impl Store {
             let entry = AuditEntry {
                 tenant_id: tenant.clone(),
                 actor_upn: change.actor_upn,
+                actor_app_id: change.actor_app_id,
                 changed_at: clock::rfc3339(clock::now_s())?,
                 policy_id: current.policy_id.clone(),
                 item_kind: ItemKind::OfferType,
@@ -526,7 +534,7 @@ impl Store {
         self.with_conn(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT tenant_id, actor_upn, changed_at, policy_id, item_kind, item_id,
-                        old_value, new_value, correlation_id
+                        old_value, new_value, correlation_id, actor_app_id
                  FROM audit_log
                  WHERE ?1 IS NULL OR tenant_id = ?1
                  ORDER BY id",
@@ -547,7 +555,7 @@ impl Store {
         self.with_conn(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT tenant_id, actor_upn, changed_at, policy_id, item_kind, item_id,
-                        old_value, new_value, correlation_id
+                        old_value, new_value, correlation_id, actor_app_id
                  FROM audit_log
                  WHERE tenant_id = ?1
                  ORDER BY id DESC
@@ -666,6 +674,7 @@ fn seed_if_empty(conn: &mut Connection, seed: &Seed) -> Result<bool, StoreError>
             seed_tenant_state(&tx, seed, tenant)?;
         }
         seed_identity(&tx, seed)?;
+        seed_apps(&tx, seed)?;
     }
     tx.commit()?;
     Ok(true)
@@ -700,7 +709,7 @@ fn seed_tenant_state(
     Ok(())
 }
 
-/// Adds the seed's domains, users, roles and app registrations (schema version 2).
+/// Adds the seed's domains, users and roles (schema version 2).
 fn seed_identity(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
     let mut add_domain =
         conn.prepare_cached("INSERT INTO tenant_domains (domain, tenant_id) VALUES (?1, ?2)")?;
@@ -718,6 +727,12 @@ fn seed_identity(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
             }
         }
     }
+    Ok(())
+}
+
+/// Adds the seed's app registrations, as schema version 2 holds them (migration 3 moves their
+/// secrets into `app_secrets`).
+fn seed_apps_v2(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
     let mut add_app = conn.prepare_cached(
         "INSERT INTO app_registrations (client_id, display_name, object_id, secret_sha256)
          VALUES (?1, ?2, ?3, ?4)",
@@ -730,6 +745,30 @@ fn seed_identity(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
             app.object_id,
             secret
         ])?;
+    }
+    Ok(())
+}
+
+/// Adds the seed's app registrations to a database of the current schema: usable in every
+/// tenant (no home tenant), without application permissions.
+fn seed_apps(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
+    let mut add_app = conn.prepare_cached(
+        "INSERT INTO app_registrations (client_id, display_name, object_id, public_client)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut add_secret = conn.prepare_cached(
+        "INSERT INTO app_secrets (client_id, secret_sha256, created_at_ms) VALUES (?1, ?2, 0)",
+    )?;
+    for app in seed.apps {
+        add_app.execute(params![
+            app.client_id,
+            app.display_name,
+            app.object_id,
+            app.secret.is_none()
+        ])?;
+        if let Some(secret) = app.secret {
+            add_secret.execute(params![app.client_id, crate::secrets::sha256_hex(secret)])?;
+        }
     }
     Ok(())
 }
@@ -747,14 +786,15 @@ fn seed_identity_on_upgrade(conn: &Connection, seed: &Seed) -> Result<(), StoreE
             seed_tenant_state(conn, seed, tenant)?;
         }
     }
-    seed_identity(conn, seed)
+    seed_identity(conn, seed)?;
+    seed_apps_v2(conn, seed)
 }
 
 fn insert_audit_entry(conn: &Connection, entry: &AuditEntry) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO audit_log (tenant_id, actor_upn, changed_at, policy_id, item_kind, item_id,
-                                old_value, new_value, correlation_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                old_value, new_value, correlation_id, actor_app_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         entry.tenant_id.as_str(),
@@ -766,6 +806,7 @@ fn insert_audit_entry(conn: &Connection, entry: &AuditEntry) -> Result<(), Store
         entry.old_value,
         entry.new_value,
         entry.correlation_id,
+        entry.actor_app_id,
     ])?;
     Ok(())
 }
@@ -818,6 +859,7 @@ fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         tenant_id: TenantId::new(row.get::<_, String>(0)?),
         actor_upn: row.get(1)?,
+        actor_app_id: row.get(9)?,
         changed_at: row.get(2)?,
         policy_id: row.get(3)?,
         item_kind: row.get(4)?,
@@ -933,6 +975,21 @@ mod tests {
         let fabrikam = store.find_tenant("fabrikam.onmicrosoft.com").await.unwrap();
         assert!(fabrikam.is_some());
         assert_eq!(store.users(None).await.unwrap().len(), 6);
+        // Migration 3 moved the seeded app's secret out of its row; the module stays public.
+        let hashes = store
+            .app_secret_hashes(crate::seed::APP_CLIENT_ID)
+            .await
+            .unwrap();
+        assert_eq!(
+            hashes,
+            vec![crate::secrets::sha256_hex(crate::seed::APP_CLIENT_SECRET)]
+        );
+        let module = store
+            .app_registration(crate::seed::MODULE_CLIENT_ID)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(module.is_public() && module.home_tenant_id.is_none());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{KeyError, SigningKey};
-use crate::model::{AppRegistration, Role, TenantId, User};
+use crate::model::{AppPermission, AppRegistration, Role, TenantId, User};
 use crate::secrets;
 use crate::store::{Store, StoreError};
 
@@ -21,8 +21,17 @@ pub const RESOURCE_APP_ID: &str = "aeb86249-8ea3-49e2-900b-54cc8e308f85";
 /// The delegated permission user tokens carry in `scp`.
 pub const DELEGATED_PERMISSION: &str = "user_impersonation";
 
-/// The application permission app-only tokens carry in `roles`.
-pub const APP_PERMISSION: &str = "Policy.ReadWrite.All";
+/// The display name of the licensing service's application ([`RESOURCE_APP_ID`]).
+pub const RESOURCE_DISPLAY_NAME: &str = "M365 License Manager";
+
+/// The issuer of the federated tokens the emulator mints for tests (as GitHub Actions or a
+/// Kubernetes cluster would): a fixed name, like the tokens' issuers, so `mint-federated` needs no
+/// running server. Federated credentials name it; tokens it signs are trusted.
+pub const FEDERATION_ISSUER: &str = "https://login.emulator.local/federation";
+
+/// The audience of a federated token meant for Microsoft Entra ID (the default of a federated
+/// credential).
+pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// The fixed authority every issuer is under (see the module documentation).
 pub const ISSUER_AUTHORITY: &str = "https://login.emulator.local";
@@ -116,9 +125,22 @@ impl AccessClaims {
         }
     }
 
-    /// The claims of an app-only token for `app` in `tenant` (client credentials).
-    pub fn for_app(tenant: &TenantId, app: &AppRegistration, now: i64, lifetime_s: i64) -> Self {
+    /// The claims of an app-only token for `app` in `tenant` (client credentials, managed
+    /// identity): `oid` and `sub` are the app's service principal there, `roles` the application
+    /// permissions granted to it (absent when none are, as Entra leaves it out).
+    pub fn for_app(
+        tenant: &TenantId,
+        app: &AppRegistration,
+        service_principal_id: &str,
+        now: i64,
+        lifetime_s: i64,
+    ) -> Self {
         let (iat, exp) = window(now, lifetime_s);
+        let roles: Vec<String> = app
+            .roles
+            .iter()
+            .map(|role| role.name().to_owned())
+            .collect();
         Self {
             aud: RESOURCE_APP_ID.to_owned(),
             iss: issuer(tenant),
@@ -126,8 +148,8 @@ impl AccessClaims {
             nbf: iat,
             exp,
             tid: tenant.to_string(),
-            oid: app.object_id.clone(),
-            sub: app.object_id.clone(),
+            oid: service_principal_id.to_owned(),
+            sub: service_principal_id.to_owned(),
             appid: app.client_id.clone(),
             azp: app.client_id.clone(),
             ver: "2.0".to_owned(),
@@ -137,7 +159,7 @@ impl AccessClaims {
             preferred_username: None,
             name: None,
             scp: None,
-            roles: Some(vec![APP_PERMISSION.to_owned()]),
+            roles: (!roles.is_empty()).then_some(roles),
             wids: Vec::new(),
         }
     }
@@ -145,6 +167,19 @@ impl AccessClaims {
     /// Whether this is an app-only token (no signed-in user).
     pub fn is_app_only(&self) -> bool {
         self.idtyp == "app" || self.scp.is_none() || self.upn.is_none()
+    }
+
+    /// The application permissions of the licensing service in `roles` (others are ignored).
+    pub fn app_permissions(&self) -> Vec<AppPermission> {
+        let mut permissions: Vec<AppPermission> = self
+            .roles
+            .iter()
+            .flatten()
+            .filter_map(|role| AppPermission::from_name(role))
+            .collect();
+        permissions.sort_unstable();
+        permissions.dedup();
+        permissions
     }
 
     /// The directory roles in `wids` that the service knows.
@@ -211,6 +246,51 @@ impl IdClaims {
             ver: "2.0".to_owned(),
         }
     }
+}
+
+/// The claims of a federated token (an OpenID Connect token of an outside identity provider, such
+/// as GitHub Actions' or a Kubernetes service account's) that the emulator mints for tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedClaims {
+    /// [`FEDERATION_ISSUER`].
+    pub iss: String,
+    /// The workload's subject (`repo:org/repo:ref:refs/heads/main`, `system:serviceaccount:ns:sa`).
+    pub sub: String,
+    /// The audience: [`FEDERATED_AUDIENCE`] unless asked otherwise.
+    pub aud: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Expires.
+    pub exp: i64,
+    /// A unique id.
+    pub jti: String,
+}
+
+/// Mints a federated token for `subject` (see [`FederatedClaims`]), signed with the emulator's
+/// key; a negative lifetime gives an expired one. Journaled like every token the key signs.
+pub fn mint_federated(
+    key: &SigningKey,
+    subject: &str,
+    audience: Option<&str>,
+    now: i64,
+    lifetime_s: i64,
+) -> Result<Minted, KeyError> {
+    let (iat, exp) = window(now, lifetime_s);
+    let claims = FederatedClaims {
+        iss: FEDERATION_ISSUER.to_owned(),
+        sub: subject.to_owned(),
+        aud: audience.unwrap_or(FEDERATED_AUDIENCE).to_owned(),
+        iat,
+        nbf: iat,
+        exp,
+        jti: uuid::Uuid::new_v4().hyphenated().to_string(),
+    };
+    Ok(Minted {
+        token: key.sign(&claims)?,
+        expires_on: exp,
+    })
 }
 
 /// `(iat, exp)` of a token minted at `now` for `lifetime_s` (negative: already expired).

@@ -165,7 +165,7 @@ async fn user_without_an_admin_role_is_forbidden_everything() {
 }
 
 #[tokio::test]
-async fn app_only_token_is_forbidden() {
+async fn app_only_token_without_a_permission_is_forbidden() {
     let server = TestServer::start().await;
     let (status, answer) = server
         .token_request(
@@ -182,11 +182,18 @@ async fn app_only_token_is_forbidden() {
     let token = answer["access_token"].as_str().unwrap();
     let (status, body) = server.get_json_with(token, POLICIES).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // The seeded app has no application permission of the service.
     assert_eq!(
         body,
         json!({
             "errorCode": "Forbidden",
-            "reason": "App-only tokens are not supported: sign in as a user.",
+            "reason": format!(
+                "The application {} has no permission Policy.Read.AllowSelfServicePurchase or \
+                 Policy.ReadWrite.AllowSelfServicePurchase of M365 License Manager ({}) in this \
+                 tenant: grant the application permission and have an administrator consent to it.",
+                support::APP_CLIENT_ID,
+                support::RESOURCE_APP_ID
+            ),
         })
     );
 }

@@ -290,3 +290,133 @@ async fn add_products_command_adds_them_once_and_serve_fails_the_listed_ones() {
         reqwest::StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn app_commands_register_consent_and_mint_what_serve_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("state");
+    let cert = support::apps::TestCertificate::new("cert-a");
+    let pem = dir.path().join("app.pem");
+    std::fs::write(&pem, &cert.pem).unwrap();
+    let secret = "cli-app-secret-0123456789abcdef";
+    let subject = "system:serviceaccount:ops:policy-job";
+    let (ok, stdout) = run(
+        &[
+            "add-app",
+            "--name",
+            "CLI app",
+            "--roles",
+            support::apps::READ_WRITE,
+            "--multi-tenant",
+            "--secret",
+            secret,
+            "--certificate",
+            pem.to_str().unwrap(),
+            "--federated-subject",
+            subject,
+            "--json",
+        ],
+        &data,
+    )
+    .await;
+    assert!(ok, "{stdout}");
+    let app: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert!(!stdout.contains(secret));
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app["certificates"][0]["sha256Thumbprint"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    let (ok, stdout) = run(
+        &["consent-app", "--app", &app_id, "--tenant", "fabrikam"],
+        &data,
+    )
+    .await;
+    assert!(ok, "{stdout}");
+    assert_eq!(
+        serde_json::from_str::<Value>(stdout.trim()).unwrap()["tenantId"],
+        support::FABRIKAM
+    );
+    let (ok, stdout) = run(
+        &[
+            "add-app",
+            "--name",
+            "Identity",
+            "--managed-identity",
+            "system",
+        ],
+        &data,
+    )
+    .await;
+    assert!(ok, "{stdout}");
+    let identity_id = stdout.lines().last().unwrap().to_owned();
+    let (ok, stdout) = run(&["mint-federated", "--subject", subject], &data).await;
+    assert!(ok, "{stdout}");
+    let federated = stdout.lines().last().unwrap().to_owned();
+
+    let served = Served::start(
+        &data,
+        &[
+            "--identity-header",
+            "cli-identity-header-0123456789",
+            "--app-token-lifetime-seconds",
+            "120",
+        ],
+    )
+    .await;
+    let base = served.uri("authorityUri").to_owned();
+    let client = reqwest::Client::new();
+    let request = |tenant: &str, credential: (&str, String)| {
+        let form = vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_id", app_id.clone()),
+            ("scope", format!("{}/.default", support::RESOURCE_APP_ID)),
+            (
+                "client_assertion_type",
+                support::apps::ASSERTION_TYPE.to_owned(),
+            ),
+            credential,
+        ];
+        client
+            .post(format!("{base}/{tenant}/oauth2/v2.0/token"))
+            .form(&form)
+            .send()
+    };
+    let assertion = cert.assertion(
+        &app_id,
+        &format!("{base}/fabrikam/oauth2/v2.0/token"),
+        jsonwebtoken::Algorithm::PS256,
+        300,
+    );
+    for (tenant, credential) in [
+        ("contoso", ("client_assertion", federated)),
+        ("fabrikam", ("client_assertion", assertion)),
+        ("fabrikam", ("client_secret", secret.to_owned())),
+    ] {
+        let answer: Value = request(tenant, credential)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["expires_in"], 120, "{answer}");
+        let status = get_policy(&served, answer["access_token"].as_str().unwrap()).await;
+        assert_eq!(status, reqwest::StatusCode::OK);
+    }
+    let answer: Value = client
+        .get(format!(
+            "{base}/msi/token?api-version=2019-08-01&resource={}",
+            support::RESOURCE_APP_ID
+        ))
+        .header("X-IDENTITY-HEADER", "cli-identity-header-0123456789")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["client_id"], identity_id, "{answer}");
+}

@@ -34,6 +34,92 @@ pub(super) enum Command {
     AddProducts(AddProductsArgs),
     /// Delete the state (database and signing key); the next start seeds afresh.
     Reset(DataArgs),
+    /// Register an app for app-only sign-in (consented in its home tenant); prints its app id as
+    /// the last line of stdout, or the app as JSON with --json.
+    AddApp(AddAppArgs),
+    /// Consent a tenant to an app (its home tenant, or any for a multi-tenant app).
+    ConsentApp(ConsentAppArgs),
+    /// Print a federated token of the emulator's own issuer (as GitHub Actions or Kubernetes
+    /// hand out), for federated credentials; the last line of stdout.
+    MintFederated(MintFederatedArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct AddAppArgs {
+    #[command(flatten)]
+    pub(super) data: DataArgs,
+    /// The display name.
+    #[arg(long)]
+    pub(super) name: String,
+    /// An application permission to grant: Policy.Read.AllowSelfServicePurchase or
+    /// Policy.ReadWrite.AllowSelfServicePurchase (repeat for both; none for an app the service
+    /// refuses).
+    #[arg(long = "roles", value_name = "PERMISSION")]
+    pub(super) roles: Vec<String>,
+    /// The home tenant: its id, domain or name (default contoso).
+    #[arg(long)]
+    pub(super) tenant: Option<String>,
+    /// The app id (a GUID); a new one when absent.
+    #[arg(long, value_name = "GUID")]
+    pub(super) app_id: Option<String>,
+    /// Other tenants may consent to the app (consent-app).
+    #[arg(long)]
+    pub(super) multi_tenant: bool,
+    /// A client secret (at least 8 characters); repeat for several.
+    #[arg(long = "secret", value_name = "SECRET")]
+    pub(super) secrets: Vec<String>,
+    /// A PEM certificate file whose RSA key signs the app's client assertions; repeat for
+    /// several.
+    #[arg(long = "certificate", value_name = "PEM_FILE")]
+    pub(super) certificates: Vec<PathBuf>,
+    /// The issuer of a federated credential (default: the emulator's own,
+    /// https://login.emulator.local/federation).
+    #[arg(long, value_name = "ISSUER", requires = "federated_subject")]
+    pub(super) federated_issuer: Option<String>,
+    /// The subject of a federated credential.
+    #[arg(long, value_name = "SUBJECT")]
+    pub(super) federated_subject: Option<String>,
+    /// The audience of a federated credential (default api://AzureADTokenExchange).
+    #[arg(long, value_name = "AUDIENCE", requires = "federated_subject")]
+    pub(super) federated_audience: Option<String>,
+    /// Make the app a managed identity: system (one per data directory) or user.
+    #[arg(long, value_name = "KIND")]
+    pub(super) managed_identity: Option<String>,
+    /// Print the app as JSON (never its secrets) instead of its id.
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct ConsentAppArgs {
+    #[command(flatten)]
+    pub(super) data: DataArgs,
+    /// The app id.
+    #[arg(long, value_name = "GUID")]
+    pub(super) app: String,
+    /// The tenant that consents: its id, domain or name.
+    #[arg(long)]
+    pub(super) tenant: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct MintFederatedArgs {
+    #[command(flatten)]
+    pub(super) data: DataArgs,
+    /// The subject (sub) the token names.
+    #[arg(long)]
+    pub(super) subject: String,
+    /// The audience (aud).
+    #[arg(long, default_value = crate::tokens::FEDERATED_AUDIENCE)]
+    pub(super) audience: String,
+    /// The token lifetime; a negative value gives a token that expired that long ago.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        default_value_t = 600
+    )]
+    pub(super) lifetime_seconds: i64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +175,14 @@ pub(super) struct ServeArgs {
     /// The lifetime of a device code.
     #[arg(long, value_name = "SECONDS", default_value_t = Settings::default().device_code_lifetime_s)]
     pub(super) device_code_lifetime_seconds: u32,
+    /// The lifetime of app-only tokens (client credentials, managed identities); the access
+    /// token lifetime when absent.
+    #[arg(long, value_name = "SECONDS")]
+    pub(super) app_token_lifetime_seconds: Option<u32>,
+    /// The secret the managed identity endpoint (/msi/token) wants in X-IDENTITY-HEADER; a random
+    /// one when absent (GET /admin/identity shows it).
+    #[arg(long, value_name = "SECRET")]
+    pub(super) identity_header: Option<String>,
     /// Serve HTTPS with a self-signed certificate for localhost, kept in the data directory.
     #[arg(long)]
     pub(super) tls: bool,

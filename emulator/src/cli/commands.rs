@@ -5,9 +5,13 @@ use std::net::SocketAddr;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-use super::args::{AddProductsArgs, DataArgs, ServeArgs, TokenArgs, UsersArgs};
+use super::args::{
+    AddAppArgs, AddProductsArgs, ConsentAppArgs, DataArgs, MintFederatedArgs, ServeArgs, TokenArgs,
+    UsersArgs,
+};
 use super::error::RunError;
 use super::output::{print_line, LOG_TARGET};
+use crate::apps::{self, NewApp, NewFederatedCredential};
 use crate::keys::SigningKey;
 use crate::products::{self, AddProducts};
 use crate::settings::Settings;
@@ -60,10 +64,14 @@ pub(super) async fn serve(args: ServeArgs) -> Result<(), RunError> {
         token_lifetime_s: args.token_lifetime_seconds,
         device_code_interval_s: args.device_code_interval_seconds,
         device_code_lifetime_s: args.device_code_lifetime_seconds,
+        app_token_lifetime_s: args.app_token_lifetime_seconds,
         ..Settings::default()
     };
     let base = base_uri_with_scheme(local, if tls.is_some() { "https" } else { "http" });
-    let state = AppState::open(store, settings, base.clone()).await?;
+    let mut state = AppState::open(store, settings, base.clone()).await?;
+    if let Some(secret) = &args.identity_header {
+        state = state.with_identity_header(secret);
+    }
     let faults = state.faults().set(faults)?;
     if !faults.config.is_off() {
         tracing::info!(
@@ -172,4 +180,68 @@ pub(super) fn reset(args: DataArgs) -> Result<(), RunError> {
         tracing::info!(target: LOG_TARGET, path = %path.display(), "deleted");
     }
     Ok(())
+}
+
+/// `add-app`: registers an app; prints its id, or the app as JSON.
+pub(super) async fn add_app(args: AddAppArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let mut certificates = Vec::new();
+    for path in &args.certificates {
+        certificates.push(
+            std::fs::read_to_string(path).map_err(|source| RunError::Read {
+                path: path.clone(),
+                source,
+            })?,
+        );
+    }
+    let federated_credentials = args
+        .federated_subject
+        .clone()
+        .map(|subject| NewFederatedCredential {
+            issuer: args.federated_issuer.clone(),
+            subject,
+            audience: args.federated_audience.clone(),
+        })
+        .into_iter()
+        .collect();
+    let new = NewApp {
+        display_name: args.name,
+        app_id: args.app_id,
+        tenant: args.tenant,
+        roles: args.roles,
+        multi_tenant: args.multi_tenant,
+        secrets: args.secrets,
+        certificates,
+        federated_credentials,
+        managed_identity: args.managed_identity,
+    };
+    let app = apps::register(&store, &new).await?;
+    if args.json {
+        let json = serde_json::to_string(&app).map_err(|error| RunError::Stdout(error.into()))?;
+        print_line(&json)
+    } else {
+        print_line(&app.app_id)
+    }
+}
+
+/// `consent-app`: a tenant consents to an app; prints the consent as JSON.
+pub(super) async fn consent_app(args: ConsentAppArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let consent = apps::consent(&store, &args.app, &args.tenant).await?;
+    let json = serde_json::to_string(&consent).map_err(|error| RunError::Stdout(error.into()))?;
+    print_line(&json)
+}
+
+/// `mint-federated`: a federated token of the emulator's issuer, as the last line of stdout.
+pub(super) async fn mint_federated(args: MintFederatedArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let key = SigningKey::load_or_create(&store).await?;
+    let minted = tokens::mint_federated(
+        &key,
+        &args.subject,
+        Some(&args.audience),
+        clock::now_s(),
+        args.lifetime_seconds,
+    )?;
+    print_line(&minted.token)
 }

@@ -2,6 +2,9 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::apps::AppError;
 
 use crate::faults::FaultConfigError;
 use crate::keys::KeyError;
@@ -31,6 +34,10 @@ pub(super) enum RunError {
     Faults(String),
     #[error("cannot add the products: {0}")]
     Products(#[from] AddProductsError),
+    #[error("{0}")]
+    App(#[from] AppError),
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
 }
 
 impl From<FaultConfigError> for RunError {

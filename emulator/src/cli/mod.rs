@@ -13,6 +13,13 @@
 //!   [--policy-value V] [--trial-without-payment-method]`: adds generated products to a tenant
 //!   (as `POST /admin/tenants/{tenant}/products` does) and prints the JSON answer.
 //! - `reset --data <dir>`: deletes the state so the next start seeds afresh.
+//! - `add-app --data <dir> --name N [--roles P]... [--tenant T] [--app-id GUID] [--multi-tenant]
+//!   [--secret S]... [--certificate PEM]... [--federated-subject S [--federated-issuer I]
+//!   [--federated-audience A]] [--managed-identity system|user] [--json]`: registers an app for
+//!   app-only sign-in ([`crate::apps`]); prints its id (or the app as JSON).
+//! - `consent-app --data <dir> --app GUID --tenant T`: a tenant consents to an app.
+//! - `mint-federated --data <dir> --subject S [--audience A] [--lifetime-seconds N]`: prints a
+//!   federated token of the emulator's issuer.
 //!
 //! Logs (filtered by `RUST_LOG`, default `info`; `warn` for the commands other than `serve`) go
 //! to stderr.
@@ -53,6 +60,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Token(args) => commands::token(args).await,
         Command::AddProducts(args) => commands::add_products(args).await,
         Command::Reset(args) => commands::reset(args),
+        Command::AddApp(args) => commands::add_app(args).await,
+        Command::ConsentApp(args) => commands::consent_app(args).await,
+        Command::MintFederated(args) => commands::mint_federated(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

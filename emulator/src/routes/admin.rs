@@ -11,6 +11,9 @@
 //! | `GET`, `PUT`, `DELETE /faults` | the faults injected into the licensing API ([`knobs`]) |
 //! | `GET`, `DELETE /requests` | the licensing requests counted by method and path ([`knobs`]) |
 //! | `GET`, `PUT /settings` | the authority's lifetimes ([`knobs`]) |
+//! | `GET`, `POST /apps`, `POST /apps/{appId}/consent` | app registrations for app-only sign-in ([`apps`]) |
+//! | `GET /identity` | the managed identity endpoints and their secret ([`apps`]) |
+//! | `POST /federated-tokens` `{"subject"[,"audience"][,"lifetimeSeconds"]}` | a federated token for tests ([`apps`]) |
 
 use std::net::SocketAddr;
 
@@ -26,6 +29,7 @@ use crate::error::ApiError;
 use crate::tokens::{self, MintError};
 use crate::{clock, AppState};
 
+pub mod apps;
 pub mod knobs;
 pub mod page;
 pub mod products;
@@ -39,6 +43,10 @@ pub fn router() -> Router<AppState> {
         .route("/tenants/{tenant}/audit", get(tenants::audit))
         .route("/tenants/{tenant}/products", post(products::add))
         .route("/tokens", post(mint_token))
+        .route("/apps", get(apps::list).post(apps::add))
+        .route("/apps/{app_id}/consent", post(apps::consent))
+        .route("/identity", get(apps::identity))
+        .route("/federated-tokens", post(apps::federated_token))
         .route(
             "/faults",
             get(knobs::get_faults)

@@ -28,6 +28,7 @@ use crate::tokens::{DELEGATED_PERMISSION, RESOURCE_APP_ID};
 use crate::AppState;
 
 mod authorize;
+mod client_auth;
 mod device;
 mod discovery;
 mod pages;

@@ -372,6 +372,7 @@ fn policy_value_of(
 fn change_context(caller: &Caller, headers: &HeaderMap) -> ChangeContext {
     ChangeContext {
         actor_upn: caller.upn.clone(),
+        actor_app_id: caller.app_id().map(str::to_owned),
         correlation_id: middleware::correlation_id_of(headers),
     }
 }

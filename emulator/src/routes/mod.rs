@@ -11,6 +11,7 @@ use crate::error::ApiError;
 pub mod admin;
 pub mod authority;
 pub mod html;
+pub mod identity;
 pub mod licensing;
 pub mod openapi;
 

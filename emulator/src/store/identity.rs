@@ -1,9 +1,10 @@
-//! The directory: tenants, their domains and users, app registrations, and the signing key.
+//! The directory: tenants, their domains and users, and the signing key (app registrations are
+//! in `apps`).
 
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::{Store, StoreError};
-use crate::model::{AppRegistration, Role, Tenant, TenantId, User};
+use crate::model::{Role, Tenant, TenantId, User};
 
 /// The columns of a tenant, with its first domain.
 const TENANT_COLUMNS: &str = "SELECT t.id, t.name,
@@ -69,31 +70,6 @@ impl Store {
         self.with_conn(move |conn| {
             let mut stmt = conn.prepare_cached(&format!("{USER_COLUMNS} WHERE u.oid = ?1"))?;
             Ok(stmt.query_row(params![oid], user_row).optional()?)
-        })
-        .await
-    }
-
-    /// The app registration with this client id (ignoring case).
-    pub async fn app_registration(
-        &self,
-        client_id: &str,
-    ) -> Result<Option<AppRegistration>, StoreError> {
-        let client_id = client_id.to_owned();
-        self.with_conn(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT client_id, display_name, object_id, secret_sha256
-                 FROM app_registrations WHERE client_id = ?1",
-            )?;
-            Ok(stmt
-                .query_row(params![client_id], |row| {
-                    Ok(AppRegistration {
-                        client_id: row.get(0)?,
-                        display_name: row.get(1)?,
-                        object_id: row.get(2)?,
-                        secret_sha256: row.get(3)?,
-                    })
-                })
-                .optional()?)
         })
         .await
     }

@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod apps;
 pub mod process;
 
 pub use mscommerce_emulator::seed::{

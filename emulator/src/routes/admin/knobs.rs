@@ -12,7 +12,8 @@
 //!   counts under its own key), faulted ones included.
 //! - `DELETE /admin/requests`: forgets the counts; answers the (empty) counts.
 //! - `GET /admin/settings`: `{"tokenLifetimeSeconds","deviceCodeIntervalSeconds",
-//!   "deviceCodeLifetimeSeconds"}`.
+//!   "deviceCodeLifetimeSeconds"[,"appTokenLifetimeSeconds"]}` (the last once set: until then
+//!   app-only tokens live `tokenLifetimeSeconds`).
 //! - `PUT /admin/settings` with any of those: changes them for what is issued from then on;
 //!   answers all of them.
 
@@ -77,6 +78,10 @@ pub struct SettingsBody {
     pub device_code_interval_seconds: Option<u32>,
     /// The device code lifetime, in seconds.
     pub device_code_lifetime_seconds: Option<u32>,
+    /// App-only token lifetime, in seconds; absent (in an answer) while it follows
+    /// `tokenLifetimeSeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_token_lifetime_seconds: Option<u32>,
 }
 
 impl From<Settings> for SettingsBody {
@@ -85,6 +90,7 @@ impl From<Settings> for SettingsBody {
             token_lifetime_seconds: Some(settings.token_lifetime_s),
             device_code_interval_seconds: Some(settings.device_code_interval_s),
             device_code_lifetime_seconds: Some(settings.device_code_lifetime_s),
+            app_token_lifetime_seconds: settings.app_token_lifetime_s,
         }
     }
 }
@@ -109,6 +115,9 @@ pub async fn put_settings(
         }
         if let Some(seconds) = change.device_code_lifetime_seconds {
             settings.device_code_lifetime_s = seconds;
+        }
+        if let Some(seconds) = change.app_token_lifetime_seconds {
+            settings.app_token_lifetime_s = Some(seconds);
         }
     });
     tracing::info!(?settings, "settings changed");

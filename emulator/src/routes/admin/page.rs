@@ -256,7 +256,14 @@ fn audit_section(tenant: &Tenant, values: &[PolicyValues], audit: &[AuditEntry])
              <td>{old} &rarr; {new}</td><td><code class=\"correlation\">{correlation}</code></td></tr>",
             when = escape(&entry.changed_at),
             when_text = escape(&entry.changed_at.replace('T', " ").replace('Z', "")),
-            who = escape(&entry.actor_upn),
+            who = match &entry.actor_app_id {
+                Some(app_id) => format!(
+                    "{} (app <code>{}</code>)",
+                    escape(&entry.actor_upn),
+                    escape(app_id)
+                ),
+                None => escape(&entry.actor_upn),
+            },
             policy = escape(&entry.policy_id),
             name = escape(name),
             id = escape(&entry.item_id),

@@ -4,7 +4,8 @@
 //! - `GET /admin/tenants/{tenant}/audit[?top=N]` (`{tenant}`: an id, name or domain):
 //!   `{"tenantId","items":[entry]}`, newest change first, at most `top` entries; an entry is
 //!   `{"changedAt","actor","policyId","itemKind","itemId","oldValue","newValue","correlationId"}`
-//!   (`itemKind`: `product` or `offerType`). An unknown tenant is a 404.
+//!   (`itemKind`: `product` or `offerType`; `actor` the UPN, or the app's display name for an
+//!   app-only change, which also has `actorAppId`). An unknown tenant is a 404.
 
 use axum::extract::State;
 use axum::Json;
@@ -20,6 +21,13 @@ use crate::AppState;
 #[derive(Debug, Serialize)]
 pub struct Items<T> {
     items: Vec<T>,
+}
+
+impl<T> Items<T> {
+    /// The list body of `items`.
+    pub fn new(items: Vec<T>) -> Self {
+        Self { items }
+    }
 }
 
 /// A tenant on the wire.
@@ -46,6 +54,8 @@ impl From<Tenant> for TenantBody {
 pub struct AuditItem {
     changed_at: String,
     actor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor_app_id: Option<String>,
     policy_id: String,
     item_kind: &'static str,
     item_id: String,
@@ -59,6 +69,7 @@ impl From<AuditEntry> for AuditItem {
         Self {
             changed_at: entry.changed_at,
             actor: entry.actor_upn,
+            actor_app_id: entry.actor_app_id,
             policy_id: entry.policy_id,
             item_kind: entry.item_kind.as_str(),
             item_id: entry.item_id,

@@ -1,5 +1,6 @@
 //! The token endpoint: `authorization_code` (with the PKCE verifier), the device code grant,
-//! `refresh_token` (rotated: each refresh token works once) and `client_credentials` (app-only).
+//! `refresh_token` (rotated: each refresh token works once) and `client_credentials` (app-only,
+//! for an app consented in the tenant; the client authenticates as [`client_auth`] checks).
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
@@ -10,11 +11,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use super::client_auth::{self, ClientCredentials};
 use super::{no_store, OAuthError, Scopes, TenantScope};
 use crate::model::{AppRegistration, TenantId, User};
 use crate::store::{DevicePoll, NewRefreshToken, Redemption, RefreshGrant};
 use crate::tokens::{AccessClaims, IdClaims, RESOURCE_APP_ID};
-use crate::{clock, secrets, AppState};
+use crate::{apps, clock, secrets, AppState};
 
 /// The grant type of the device code flow.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -25,6 +27,8 @@ pub(super) struct TokenForm {
     grant_type: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
     scope: Option<String>,
     code: Option<String>,
     redirect_uri: Option<String>,
@@ -57,7 +61,7 @@ pub(super) async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    match grant(&state, &segment, form).await {
+    match grant(&state, &segment, &headers, form).await {
         Ok(response) => no_store(Json(response).into_response()),
         Err(error) => {
             tracing::info!(
@@ -81,6 +85,7 @@ fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, OAuthE
 async fn grant(
     state: &AppState,
     segment: &str,
+    headers: &HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<TokenResponse, OAuthError> {
     let Ok(Form(form)) = form else {
@@ -110,54 +115,18 @@ async fn grant(
             format!("The app requested an unsupported grant type '{grant_type}'."),
         ));
     }
-    let client = authenticate(state, &scope, &form).await?;
+    let credentials = ClientCredentials {
+        client_id: form.client_id.as_deref(),
+        client_secret: form.client_secret.as_deref(),
+        assertion_type: form.client_assertion_type.as_deref(),
+        assertion: form.client_assertion.as_deref(),
+    };
+    let client = client_auth::authenticate(state, &scope, credentials, headers).await?;
     match grant_type {
         "authorization_code" => authorization_code(state, &scope, &client, &form).await,
         DEVICE_CODE_GRANT => device_code(state, &scope, &client, &form).await,
         "refresh_token" => refresh_token(state, &scope, &client, &form).await,
-        _ => client_credentials(state, &scope, &client, &form),
-    }
-}
-
-/// The app registration of `client_id`, authenticated: a public client sends no secret, a
-/// confidential one its secret.
-async fn authenticate(
-    state: &AppState,
-    scope: &TenantScope,
-    form: &TokenForm,
-) -> Result<AppRegistration, OAuthError> {
-    let client_id = required(&form.client_id, "client_id")?;
-    let client = state
-        .store()
-        .app_registration(client_id)
-        .await?
-        .ok_or_else(|| OAuthError::unknown_client(client_id, scope))?;
-    let secret = form.client_secret.as_deref().filter(|s| !s.is_empty());
-    match (&client.secret_sha256, secret) {
-        (None, None) => Ok(client),
-        (None, Some(_)) => Err(OAuthError::invalid_client(
-            700_025,
-            "Client is public so neither 'client_assertion' nor 'client_secret' should be \
-             presented.",
-        )),
-        (Some(_), None) => Err(OAuthError::invalid_client(
-            7_000_218,
-            "The request body must contain the following parameter: 'client_assertion' or \
-             'client_secret'.",
-        )),
-        (Some(expected), Some(secret)) => {
-            if secrets::constant_time_eq(expected, &secrets::sha256_hex(secret)) {
-                Ok(client)
-            } else {
-                Err(OAuthError::invalid_client(
-                    7_000_215,
-                    format!(
-                        "Invalid client secret provided for app '{}'.",
-                        client.client_id
-                    ),
-                ))
-            }
-        }
+        _ => client_credentials(state, &scope, &client, &form).await,
     }
 }
 
@@ -387,7 +356,7 @@ async fn refresh_token(
     user_tokens(state, &user, client, scopes, None, Some(new), form)
 }
 
-fn client_credentials(
+async fn client_credentials(
     state: &AppState,
     scope: &TenantScope,
     client: &AppRegistration,
@@ -423,8 +392,24 @@ fn client_credentials(
             ),
         ));
     }
-    let lifetime = state.settings().token_lifetime_s;
-    let claims = AccessClaims::for_app(&tenant.id, client, clock::now_s(), i64::from(lifetime));
+    let Some(principal) = apps::service_principal(state.store(), client, tenant).await? else {
+        return Err(OAuthError::invalid_client(
+            7_000_229,
+            format!(
+                "The client application {} is missing service principal in the tenant {}: an \
+                 administrator of the tenant must consent to the application first.",
+                client.client_id, tenant.id
+            ),
+        ));
+    };
+    let lifetime = state.settings().app_token_lifetime();
+    let claims = AccessClaims::for_app(
+        &tenant.id,
+        client,
+        &principal,
+        clock::now_s(),
+        i64::from(lifetime),
+    );
     tracing::info!(client_id = %client.client_id, tenant = %tenant.id, "issued an app-only token");
     Ok(TokenResponse {
         token_type: "Bearer",
