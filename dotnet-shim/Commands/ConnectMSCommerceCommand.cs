@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Security;
+using System.Security.Cryptography.X509Certificates;
 using MSCommerce.Interop;
 
 namespace MSCommerce.Commands
@@ -53,16 +54,81 @@ namespace MSCommerce.Commands
         /// <summary>Device code sign-in: any device with a browser.</summary>
         public const string DeviceCodeSet = "DeviceCode";
 
+        /// <summary>An application with a certificate from the store, by thumbprint.</summary>
+        public const string CertificateThumbprintSet = "AppCertificateThumbprint";
+
+        /// <summary>An application with a certificate from the store, by subject.</summary>
+        public const string CertificateNameSet = "AppCertificateName";
+
+        /// <summary>An application with a certificate the script loaded.</summary>
+        public const string CertificateSet = "AppCertificate";
+
+        /// <summary>An application with a client secret.</summary>
+        public const string ClientSecretSet = "AppSecretCredential";
+
+        /// <summary>The Azure host's managed identity.</summary>
+        public const string IdentitySet = "ManagedIdentity";
+
+        /// <summary>What the AZURE_* variables configure.</summary>
+        public const string EnvironmentVariableSet = "EnvironmentVariable";
+
         /// <summary>The original module's client id.</summary>
         public const string DefaultClientId = CoreDefaults.ClientId;
 
         /// <summary>
-        /// <para type="description">The public client (application) id to sign in with. Default: the original module's.</para>
+        /// <para type="description">The client (application) id to sign in with. A user signs in with a public client (default: the original module's); an application signs in as itself, with -CertificateThumbprint, -CertificateName, -Certificate; with -Identity it picks a user-assigned managed identity.</para>
         /// </summary>
         [Parameter(Position = 0, ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
+        [Parameter(Mandatory = true, ParameterSetName = CertificateThumbprintSet)]
+        [Parameter(Mandatory = true, ParameterSetName = CertificateNameSet)]
+        [Parameter(Mandatory = true, ParameterSetName = CertificateSet)]
+        [Parameter(ParameterSetName = IdentitySet)]
+        [Alias("AppId", "ApplicationId")]
         [ValidateNotNullOrEmpty]
         public string ClientId { get; set; } = DefaultClientId;
+
+        /// <summary>
+        /// <para type="description">The thumbprint of the application's certificate, found in Cert:\CurrentUser\My, then Cert:\LocalMachine\My (on Linux and macOS, the .NET certificate store of the user). Its private key may be non-exportable: it never leaves .NET.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = CertificateThumbprintSet)]
+        [ValidateNotNullOrEmpty]
+        public string? CertificateThumbprint { get; set; }
+
+        /// <summary>
+        /// <para type="description">The subject of the application's certificate (CN=... or the name alone), found as -CertificateThumbprint finds one; of several, the valid one that lasts longest.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = CertificateNameSet)]
+        [Alias("CertificateSubjectName")]
+        [ValidateNotNullOrEmpty]
+        public string? CertificateName { get; set; }
+
+        /// <summary>
+        /// <para type="description">The application's certificate with its private key, as the script loaded it (for example from a PFX file).</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = CertificateSet)]
+        [ValidateNotNull]
+        public X509Certificate2? Certificate { get; set; }
+
+        /// <summary>
+        /// <para type="description">The application's id as the user name and its client secret as the password.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = ClientSecretSet)]
+        [ValidateNotNull]
+        public PSCredential? ClientSecretCredential { get; set; }
+
+        /// <summary>
+        /// <para type="description">Signs in with the managed identity of the Azure host this runs on (App Service, Functions, Automation, Azure Arc, a virtual machine); -ClientId picks a user-assigned one.</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = IdentitySet)]
+        [Alias("ManagedIdentity")]
+        public SwitchParameter Identity { get; set; }
+
+        /// <summary>
+        /// <para type="description">Signs in as the AZURE_* variables say, as Azure.Identity's EnvironmentCredential and WorkloadIdentityCredential read them: AZURE_CLIENT_ID and AZURE_TENANT_ID with AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH (and AZURE_CLIENT_CERTIFICATE_PASSWORD) or AZURE_FEDERATED_TOKEN_FILE (GitHub Actions OIDC, Kubernetes workload identity).</para>
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = EnvironmentVariableSet)]
+        public SwitchParameter EnvironmentVariable { get; set; }
 
         /// <summary>
         /// <para type="description">The redirect URI registered for the client: http://localhost with a path. The browser comes back to it on a free port of this computer.</para>
@@ -76,6 +142,12 @@ namespace MSCommerce.Commands
         /// </summary>
         [Parameter(Position = 2, ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
+        [Parameter(ParameterSetName = CertificateThumbprintSet)]
+        [Parameter(ParameterSetName = CertificateNameSet)]
+        [Parameter(ParameterSetName = CertificateSet)]
+        [Parameter(ParameterSetName = ClientSecretSet)]
+        [Parameter(ParameterSetName = IdentitySet)]
+        [Parameter(ParameterSetName = EnvironmentVariableSet)]
         [ValidateNotNullOrEmpty]
         public string Resource { get; set; } = "aeb86249-8ea3-49e2-900b-54cc8e308f85";
 
@@ -94,10 +166,14 @@ namespace MSCommerce.Commands
         public SwitchParameter DeviceCode { get; set; }
 
         /// <summary>
-        /// <para type="description">The tenant to sign in to: its id or a domain such as contoso.onmicrosoft.com. Default: organizations (the account's own tenant).</para>
+        /// <para type="description">The tenant to sign in to: its id or a domain such as contoso.onmicrosoft.com. Default for a user: organizations (the account's own tenant). An application names its tenant.</para>
         /// </summary>
         [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
+        [Parameter(Mandatory = true, ParameterSetName = CertificateThumbprintSet)]
+        [Parameter(Mandatory = true, ParameterSetName = CertificateNameSet)]
+        [Parameter(Mandatory = true, ParameterSetName = CertificateSet)]
+        [Parameter(Mandatory = true, ParameterSetName = ClientSecretSet)]
         [ValidateNotNullOrEmpty]
         public string? TenantId { get; set; }
 
@@ -123,6 +199,12 @@ namespace MSCommerce.Commands
         [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = AccessTokenSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
+        [Parameter(ParameterSetName = CertificateThumbprintSet)]
+        [Parameter(ParameterSetName = CertificateNameSet)]
+        [Parameter(ParameterSetName = CertificateSet)]
+        [Parameter(ParameterSetName = ClientSecretSet)]
+        [Parameter(ParameterSetName = IdentitySet)]
+        [Parameter(ParameterSetName = EnvironmentVariableSet)]
         [ValidateNotNullOrEmpty]
         public string? Environment { get; set; }
 
@@ -131,6 +213,11 @@ namespace MSCommerce.Commands
         /// </summary>
         [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
+        [Parameter(ParameterSetName = CertificateThumbprintSet)]
+        [Parameter(ParameterSetName = CertificateNameSet)]
+        [Parameter(ParameterSetName = CertificateSet)]
+        [Parameter(ParameterSetName = ClientSecretSet)]
+        [Parameter(ParameterSetName = EnvironmentVariableSet)]
         [ValidateNotNullOrEmpty]
         public string? AuthorityUri { get; set; }
 
@@ -140,6 +227,12 @@ namespace MSCommerce.Commands
         [Parameter(ParameterSetName = InteractiveSet)]
         [Parameter(ParameterSetName = AccessTokenSet)]
         [Parameter(ParameterSetName = DeviceCodeSet)]
+        [Parameter(ParameterSetName = CertificateThumbprintSet)]
+        [Parameter(ParameterSetName = CertificateNameSet)]
+        [Parameter(ParameterSetName = CertificateSet)]
+        [Parameter(ParameterSetName = ClientSecretSet)]
+        [Parameter(ParameterSetName = IdentitySet)]
+        [Parameter(ParameterSetName = EnvironmentVariableSet)]
         [ValidateNotNullOrEmpty]
         public string? ServiceUri { get; set; }
 
@@ -182,17 +275,8 @@ namespace MSCommerce.Commands
             {
                 // Sign the new client in before it replaces the old one: a failed or cancelled
                 // sign-in leaves the session as it was.
-                var options = new SignInOptions
-                {
-                    Flow = ParameterSetName == DeviceCodeSet ? SignInFlow.DeviceCode : SignInFlow.Browser,
-                    TenantId = TenantId,
-                    ClientId = ClientId,
-                    Resource = Resource,
-                    RedirectUri = ParameterSetName == InteractiveSet ? RedirectUri.AbsoluteUri : null,
-                    LoginHint = LoginHint,
-                    ContextScope = ContextScope,
-                };
-                if (Run((stop, sink) => client.Connect(options, stop, sink)) == null)
+                var options = SignInOptions(client);
+                if (options == null || Run((stop, sink) => client.Connect(options, stop, sink)) == null)
                 {
                     client.Dispose();
                     return;
@@ -201,6 +285,86 @@ namespace MSCommerce.Commands
 
             MSCommerceSession.Replace(client);
             WriteHostLine("Connection established successfully");
+        }
+
+        /// <summary>How this parameter set signs in; null (with the error written) when its certificate cannot be had.</summary>
+        private SignInOptions? SignInOptions(CoreClient client)
+        {
+            var options = new SignInOptions { TenantId = TenantId, Resource = Resource };
+            switch (ParameterSetName)
+            {
+                case InteractiveSet:
+                case DeviceCodeSet:
+                    options.Flow = ParameterSetName == DeviceCodeSet ? SignInFlow.DeviceCode : SignInFlow.Browser;
+                    options.ClientId = ClientId;
+                    options.RedirectUri = ParameterSetName == InteractiveSet ? RedirectUri.AbsoluteUri : null;
+                    options.LoginHint = LoginHint;
+                    options.ContextScope = ContextScope;
+                    return options;
+                case ClientSecretSet:
+                    options.Flow = SignInFlow.ClientSecret;
+                    options.ClientId = ClientSecretCredential!.UserName;
+                    options.ClientSecret = ClientSecretCredential.GetNetworkCredential().Password;
+                    return options;
+                case IdentitySet:
+                    options.Flow = SignInFlow.ManagedIdentity;
+                    options.ClientId = MyInvocation.BoundParameters.ContainsKey(nameof(ClientId)) ? ClientId : null;
+                    return options;
+                case EnvironmentVariableSet:
+                    options.Flow = SignInFlow.Environment;
+                    return EnvironmentCertificate(options) ? options : null;
+                default:
+                    options.Flow = SignInFlow.Certificate;
+                    options.ClientId = ClientId;
+                    options.Certificate = StoreCertificate();
+                    return options.Certificate == null ? null : options;
+            }
+        }
+
+        /// <summary>-Certificate, or the store's certificate of -CertificateThumbprint or -CertificateName; null (with the error written) when the stores hold none.</summary>
+        private X509Certificate2? StoreCertificate()
+        {
+            if (ParameterSetName == CertificateSet)
+            {
+                return Certificate;
+            }
+
+            var byThumbprint = ParameterSetName == CertificateThumbprintSet;
+            var wanted = byThumbprint ? CertificateThumbprint! : CertificateName!;
+            var found = byThumbprint ? CertificateStores.FindByThumbprint(wanted) : CertificateStores.FindBySubject(wanted);
+            if (found == null)
+            {
+                var message = "Unable to establish connection: no certificate with the " + (byThumbprint ? "thumbprint " : "subject ") + wanted + " is in " + CertificateStores.Searched + ". Nothing was sent.";
+                WriteError(new ErrorRecord(new MSCommerceException("CertificateNotFound", "ObjectNotFound", false, message), "CertificateNotFound", ErrorCategory.ObjectNotFound, wanted));
+            }
+
+            return found;
+        }
+
+        /// <summary>
+        /// With AZURE_CLIENT_CERTIFICATE_PATH, loads the certificate file (PFX, or PEM where .NET
+        /// reads it) for the signer; the core chooses among the variables. False, with the error
+        /// written, when the file cannot be loaded.
+        /// </summary>
+        private bool EnvironmentCertificate(SignInOptions options)
+        {
+            var path = System.Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PATH");
+            if (string.IsNullOrEmpty(path))
+            {
+                return true;
+            }
+
+            try
+            {
+                options.Certificate = CertificateFiles.Load(path!, System.Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PASSWORD"));
+                return true;
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException || e is System.IO.IOException || e is UnauthorizedAccessException || e is NotSupportedException)
+            {
+                var message = "Unable to establish connection: the certificate in AZURE_CLIENT_CERTIFICATE_PATH ('" + path + "') could not be loaded: " + e.Message;
+                WriteError(new ErrorRecord(new MSCommerceException("CertificateNotLoaded", "InvalidArgument", false, message), "CertificateNotLoaded", ErrorCategory.InvalidArgument, path));
+                return false;
+            }
         }
 
         private static string TokenText(object value)

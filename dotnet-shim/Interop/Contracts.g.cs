@@ -39,6 +39,7 @@ namespace MSCommerce.Interop
         {
         }
 
+        /// <summary><c>browser</c> or <c>deviceCode</c> (a user signs in); <c>clientSecret</c>, <c>certificate</c>, <c>managedIdentity</c> or <c>environment</c> (an application does, unattended).</summary>
         [DataMember(Name = "flow", Order = 0)]
         public string Flow { get; set; } = string.Empty;
 
@@ -62,6 +63,14 @@ namespace MSCommerce.Interop
 
         [DataMember(Name = "timeoutSeconds", Order = 7, EmitDefaultValue = false)]
         public double? TimeoutSeconds { get; set; }
+
+        /// <summary><c>clientSecret</c>: the application's secret.</summary>
+        [DataMember(Name = "clientSecret", Order = 8, EmitDefaultValue = false)]
+        public string? ClientSecret { get; set; }
+
+        /// <summary><c>certificate</c>, and <c>environment</c> with <c>AZURE_CLIENT_CERTIFICATE_PATH</c>: the certificate the shim loaded and registered with its signer.</summary>
+        [DataMember(Name = "certificate", Order = 9, EmitDefaultValue = false)]
+        public RawCertificateWire? Certificate { get; set; }
     }
 
     /// <summary>The <c>getConnection</c> request.</summary>
@@ -429,6 +438,39 @@ namespace MSCommerce.Interop
         public string? Edition { get; set; }
     }
 
+    /// <summary>A certificate as the <c>connect</c> request describes it (the shim's <c>X509Certificate2</c>).</summary>
+    [DataContract]
+    internal sealed class RawCertificateWire
+    {
+        /// <summary>The id the shim registered the private key under; the sign callback receives it.</summary>
+        [DataMember(Name = "keyId", Order = 0)]
+        public ulong KeyId { get; set; }
+
+        /// <summary>The SHA-1 hash of the DER certificate, hex (<c>X509Certificate2.Thumbprint</c>).</summary>
+        [DataMember(Name = "thumbprintSha1", Order = 1)]
+        public string ThumbprintSha1 { get; set; } = string.Empty;
+
+        /// <summary>The SHA-256 hash of the DER certificate, hex.</summary>
+        [DataMember(Name = "thumbprintSha256", Order = 2)]
+        public string ThumbprintSha256 { get; set; } = string.Empty;
+
+        /// <summary>The start of its validity, in Unix seconds.</summary>
+        [DataMember(Name = "notBefore", Order = 3)]
+        public long NotBefore { get; set; }
+
+        /// <summary>The end of its validity, in Unix seconds.</summary>
+        [DataMember(Name = "notAfter", Order = 4)]
+        public long NotAfter { get; set; }
+
+        /// <summary>Whether .NET found a private key with it (<c>HasPrivateKey</c>).</summary>
+        [DataMember(Name = "hasPrivateKey", Order = 5)]
+        public bool HasPrivateKey { get; set; }
+
+        /// <summary>Its subject, such as <c>CN=MSCommerce automation</c>.</summary>
+        [DataMember(Name = "subject", Order = 6)]
+        public string Subject { get; set; } = string.Empty;
+    }
+
     /// <summary>One item of an <c>updateProductPolicies</c> request, as a plan gives it back.</summary>
     [DataContract]
     internal sealed class BulkTargetWire
@@ -471,40 +513,52 @@ namespace MSCommerce.Interop
         [DataMember(Name = "connected", Order = 0)]
         public bool Connected { get; set; }
 
-        /// <summary><c>Browser</c>, <c>DeviceCode</c>, <c>TokenCache</c> or <c>AccessToken</c>; none when not connected.</summary>
+        /// <summary><c>Browser</c>, <c>DeviceCode</c>, <c>TokenCache</c> or <c>AccessToken</c> for a user; <c>AppOnly</c> or <c>WorkloadIdentity</c> for an application, or the managed identity's source (<c>AppService</c>, <c>AzureArc</c>, <c>Imds</c>, ...); none when not connected.</summary>
         [DataMember(Name = "flow", Order = 1)]
         public string? Flow { get; set; }
 
+        /// <summary><c>Delegated</c> (a user's token), <c>AppOnly</c> (an application's secret or certificate), <c>ManagedIdentity</c> or <c>WorkloadIdentity</c>; none when not connected.</summary>
+        [DataMember(Name = "authType", Order = 2)]
+        public string? AuthType { get; set; }
+
         /// <summary>The signed-in account (its user principal name), when known.</summary>
-        [DataMember(Name = "account", Order = 2)]
+        [DataMember(Name = "account", Order = 3)]
         public string? Account { get; set; }
 
+        /// <summary>The application (client) id the tokens are issued to, when known.</summary>
+        [DataMember(Name = "appId", Order = 4)]
+        public string? AppId { get; set; }
+
+        /// <summary>The thumbprint of the certificate an application signs in with.</summary>
+        [DataMember(Name = "certificateThumbprint", Order = 5)]
+        public string? CertificateThumbprint { get; set; }
+
         /// <summary>The account's tenant id, when known.</summary>
-        [DataMember(Name = "tenantId", Order = 3)]
+        [DataMember(Name = "tenantId", Order = 6)]
         public string? TenantId { get; set; }
 
         /// <summary>The cloud: <c>Public</c>, or <c>Custom</c> for other endpoints.</summary>
-        [DataMember(Name = "environment", Order = 4)]
+        [DataMember(Name = "environment", Order = 7)]
         public string? Environment { get; set; }
 
         /// <summary>The licensing service, without a trailing slash.</summary>
-        [DataMember(Name = "serviceUri", Order = 5)]
+        [DataMember(Name = "serviceUri", Order = 8)]
         public string? ServiceUri { get; set; }
 
         /// <summary>The sign-in authority, without a trailing slash.</summary>
-        [DataMember(Name = "authorityUri", Order = 6)]
+        [DataMember(Name = "authorityUri", Order = 9)]
         public string? AuthorityUri { get; set; }
 
         /// <summary>When the access token expires, in Unix seconds; none for a token obtained elsewhere.</summary>
-        [DataMember(Name = "expiresOn", Order = 7)]
+        [DataMember(Name = "expiresOn", Order = 10)]
         public ulong? ExpiresOn { get; set; }
 
         /// <summary><c>CurrentUser</c> when the sign-in is kept for later sessions, <c>Process</c> when not.</summary>
-        [DataMember(Name = "contextScope", Order = 8)]
+        [DataMember(Name = "contextScope", Order = 11)]
         public string? ContextScope { get; set; }
 
         /// <summary>Where the sign-in is kept: the OS secret store's name, or the file folder.</summary>
-        [DataMember(Name = "tokenCache", Order = 9)]
+        [DataMember(Name = "tokenCache", Order = 12)]
         public string? TokenCache { get; set; }
     }
 

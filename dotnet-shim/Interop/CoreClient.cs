@@ -19,6 +19,9 @@ namespace MSCommerce.Interop
         private readonly NativeApi api;
         private readonly ClientHandle handle;
 
+        // The key id of the certificate this client signs in with, while it may renew its token.
+        private ulong? signingKey;
+
         private CoreClient(NativeApi api, ClientHandle handle, string serviceUri)
         {
             this.api = api;
@@ -334,8 +337,40 @@ namespace MSCommerce.Interop
         /// <param name="options">How to sign in.</param>
         /// <param name="cancellationToken">Cancels the sign-in.</param>
         /// <param name="sink">Receives the prompts and log lines on this thread.</param>
-        public Connection Connect(SignInOptions options, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
-            Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.Connect(options ?? throw new ArgumentNullException(nameof(options))), cancellationToken, sink));
+        public Connection Connect(SignInOptions options, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException(nameof(options));
+            }
+
+            // The certificate's key stays with the signer while this client may renew its token:
+            // the previous one until the new sign-in succeeds (a failed one keeps the session).
+            RawCertificateWire? certificate = null;
+            if (options.Certificate != null)
+            {
+                certificate = CertificateSigner.Add(options.Certificate);
+            }
+
+            Connection connection;
+            try
+            {
+                connection = Connection.FromWire(Invoke<ConnectionWire>(CoreRequest.Connect(options, certificate), cancellationToken, sink));
+            }
+            catch
+            {
+                if (certificate != null)
+                {
+                    CertificateSigner.Remove(certificate.KeyId);
+                }
+
+                throw;
+            }
+
+            ForgetKey();
+            signingKey = certificate?.KeyId;
+            return connection;
+        }
 
         /// <summary>Ends the session (<c>disconnect</c>); with <paramref name="forget"/>, removes its account from the token cache. Returns whether an account was removed.</summary>
         /// <param name="forget">Also forget the cached account.</param>
@@ -372,7 +407,20 @@ namespace MSCommerce.Interop
         }
 
         /// <summary>Frees the native client; requests in flight finish first.</summary>
-        public void Dispose() => handle.Dispose();
+        public void Dispose()
+        {
+            handle.Dispose();
+            ForgetKey();
+        }
+
+        private void ForgetKey()
+        {
+            if (signingKey is ulong keyId)
+            {
+                CertificateSigner.Remove(keyId);
+                signingKey = null;
+            }
+        }
 
         /// <summary>Runs <paramref name="request"/> and returns the envelope's data as <typeparamref name="T"/>.</summary>
         internal T Invoke<T>(CoreRequest request, CancellationToken cancellationToken, IInvocationSink? sink = null) =>

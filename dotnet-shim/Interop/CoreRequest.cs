@@ -9,10 +9,11 @@ namespace MSCommerce.Interop
     /// </summary>
     internal abstract partial class CoreRequest
     {
-        internal static CoreRequest Connect(SignInOptions options) =>
+        /// <summary>A certificate goes as <paramref name="certificate"/>, registered with the signer by the caller.</summary>
+        internal static CoreRequest Connect(SignInOptions options, RawCertificateWire? certificate) =>
             new ConnectRequest
             {
-                Flow = options.Flow == SignInFlow.DeviceCode ? "deviceCode" : "browser",
+                Flow = FlowName(options.Flow),
                 TenantId = NullIfEmpty(options.TenantId),
                 ClientId = NullIfEmpty(options.ClientId),
                 Resource = NullIfEmpty(options.Resource),
@@ -20,7 +21,28 @@ namespace MSCommerce.Interop
                 LoginHint = NullIfEmpty(options.LoginHint),
                 ContextScope = NullIfEmpty(options.ContextScope),
                 TimeoutSeconds = options.TimeoutSeconds,
+                ClientSecret = NullIfEmpty(options.ClientSecret),
+                Certificate = certificate,
             };
+
+        private static string FlowName(SignInFlow flow)
+        {
+            switch (flow)
+            {
+                case SignInFlow.DeviceCode:
+                    return "deviceCode";
+                case SignInFlow.ClientSecret:
+                    return "clientSecret";
+                case SignInFlow.Certificate:
+                    return "certificate";
+                case SignInFlow.ManagedIdentity:
+                    return "managedIdentity";
+                case SignInFlow.Environment:
+                    return "environment";
+                default:
+                    return "browser";
+            }
+        }
 
         internal static CoreRequest Disconnect(bool forget) => new DisconnectRequest { Forget = TrueOrNull(forget) };
 

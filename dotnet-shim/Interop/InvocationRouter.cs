@@ -37,6 +37,7 @@ namespace MSCommerce.Interop
 
                 api.SetLogCallback(Marshal.GetFunctionPointerForDelegate(LogCallback));
                 api.SetProgressCallback(Marshal.GetFunctionPointerForDelegate(ProgressCallback));
+                CertificateSigner.Register(api);
                 registeredWith = api;
             }
         }

@@ -20,6 +20,7 @@ namespace MSCommerce.Interop
             CancelFree = Bind<NativeMethods.McCancelFree>(resolve, "mc_cancel_free");
             SetLogCallback = Bind<NativeMethods.McSetLogCallback>(resolve, "mc_set_log_callback");
             SetProgressCallback = Bind<NativeMethods.McSetProgressCallback>(resolve, "mc_set_progress_callback");
+            SetSignCallback = Bind<NativeMethods.McSetSignCallback>(resolve, "mc_set_sign_callback");
         }
 
         /// <summary>The full path of the loaded file.</summary>
@@ -44,6 +45,8 @@ namespace MSCommerce.Interop
         internal NativeMethods.McSetLogCallback SetLogCallback { get; }
 
         internal NativeMethods.McSetProgressCallback SetProgressCallback { get; }
+
+        internal NativeMethods.McSetSignCallback SetSignCallback { get; }
 
         /// <summary>Decodes a string the library returned and frees it, even when decoding fails.</summary>
         internal string? TakeString(IntPtr value)

@@ -59,6 +59,18 @@ namespace MSCommerce.Interop
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int McSetProgressCallback(IntPtr callback);
 
+        /// <summary>Takes a function pointer made from <see cref="McSignCallback"/>, or zero to unregister.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int McSetSignCallback(IntPtr callback);
+
+        /// <summary>
+        /// Signs <paramref name="dataLength"/> bytes at <paramref name="data"/> with the key
+        /// registered under <paramref name="keyId"/>; called from a Rust worker thread, every
+        /// pointer valid only during the call. Returns an <c>MC_SIGN_*</c> code.
+        /// </summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int McSignCallback(ulong keyId, IntPtr algorithm, IntPtr data, UIntPtr dataLength, IntPtr signature, UIntPtr signatureCapacity, out UIntPtr signatureLength);
+
         /// <summary>Called from Rust worker threads; <paramref name="message"/> is valid only during the call.</summary>
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate void McLogCallback(ulong operationId, int level, IntPtr message);

@@ -8,6 +8,18 @@ namespace MSCommerce.Interop
 
         /// <summary>A device code, entered on any device with a browser.</summary>
         DeviceCode,
+
+        /// <summary>An application with a client secret (<see cref="SignInOptions.ClientSecret"/>).</summary>
+        ClientSecret,
+
+        /// <summary>An application with a certificate (<see cref="SignInOptions.Certificate"/>): a signed assertion.</summary>
+        Certificate,
+
+        /// <summary>The Azure host's managed identity; <see cref="SignInOptions.ClientId"/> picks a user-assigned one.</summary>
+        ManagedIdentity,
+
+        /// <summary>What the AZURE_* variables configure: a secret, a certificate file or a federated token file.</summary>
+        Environment,
     }
 
     /// <summary>
@@ -40,6 +52,16 @@ namespace MSCommerce.Interop
 
         /// <summary>How long the browser flow waits for the user; null for the core's default.</summary>
         public double? TimeoutSeconds { get; set; }
+
+        /// <summary>The application's secret (<see cref="SignInFlow.ClientSecret"/>).</summary>
+        public string? ClientSecret { get; set; }
+
+        /// <summary>
+        /// The certificate whose private key signs the assertion (<see cref="SignInFlow.Certificate"/>,
+        /// or <see cref="SignInFlow.Environment"/> with AZURE_CLIENT_CERTIFICATE_PATH); the key never
+        /// leaves .NET.
+        /// </summary>
+        public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
     }
 
     /// <summary>Where a new client connects (<c>mc_client_new</c>); null fields take the core's defaults.</summary>

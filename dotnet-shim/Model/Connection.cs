@@ -9,13 +9,22 @@ namespace MSCommerce
     /// </summary>
     public sealed class Connection
     {
-        /// <summary>The signed-in account (its user principal name), when known.</summary>
+        /// <summary>The signed-in account (its user principal name), when known; none for an application.</summary>
         public string? Account { get; set; }
+
+        /// <summary>Delegated (a user signed in), AppOnly (an application's certificate or secret), ManagedIdentity or WorkloadIdentity.</summary>
+        public string? AuthType { get; set; }
+
+        /// <summary>The application (client) id the tokens are issued to.</summary>
+        public string? AppId { get; set; }
+
+        /// <summary>The thumbprint of the certificate an application signs in with.</summary>
+        public string? CertificateThumbprint { get; set; }
 
         /// <summary>The account's tenant id, when known.</summary>
         public string? TenantId { get; set; }
 
-        /// <summary>How the session was made: Browser, DeviceCode, TokenCache (silently, from an earlier sign-in), AccessToken, or null when not connected.</summary>
+        /// <summary>How the session was made: Browser, DeviceCode, TokenCache (silently, from an earlier sign-in), AccessToken; AppOnly or WorkloadIdentity for an application, or the managed identity's source (AppService, AzureArc, Imds, ...); null when not connected.</summary>
         public string? Flow { get; set; }
 
         /// <summary>The cloud: Public, or Custom for other endpoints (such as the emulator).</summary>
@@ -40,11 +49,14 @@ namespace MSCommerce
         public bool Connected { get; set; }
 
         /// <summary>The account, or a note that there is no connection.</summary>
-        public override string ToString() => Connected ? (Account ?? "(connected)") : "(not connected)";
+        public override string ToString() => Connected ? (Account ?? AppId ?? "(connected)") : "(not connected)";
 
         internal static Connection FromWire(ConnectionWire wire) => new Connection
         {
             Account = wire.Account,
+            AuthType = wire.AuthType,
+            AppId = wire.AppId,
+            CertificateThumbprint = wire.CertificateThumbprint,
             TenantId = wire.TenantId,
             Flow = wire.Flow,
             Environment = wire.Environment,

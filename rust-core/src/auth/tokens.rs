@@ -25,6 +25,10 @@ pub struct Account {
     pub upn: Option<String>,
     /// The user's tenant id.
     pub tenant_id: Option<String>,
+    /// The application the token was issued to (`appid`, `azp`).
+    pub app_id: Option<String>,
+    /// Whether the token is an application's own (`idtyp` `app`), not a user's.
+    pub app_only: bool,
 }
 
 /// An access token, the refresh token that renews it, and when the access token expires.
@@ -225,6 +229,9 @@ pub(crate) fn account_of(token: &Secret) -> Account {
         upn: Option<String>,
         preferred_username: Option<String>,
         tid: Option<String>,
+        appid: Option<String>,
+        azp: Option<String>,
+        idtyp: Option<String>,
     }
     token
         .expose()
@@ -239,6 +246,8 @@ pub(crate) fn account_of(token: &Secret) -> Account {
         .map(|claims| Account {
             upn: claims.upn.or(claims.preferred_username),
             tenant_id: claims.tid,
+            app_id: claims.appid.or(claims.azp),
+            app_only: claims.idtyp.as_deref() == Some("app"),
         })
         .unwrap_or_default()
 }
@@ -256,7 +265,9 @@ mod tests {
             account_of(&token),
             Account {
                 upn: Some("admin@contoso.onmicrosoft.com".into()),
-                tenant_id: Some("t-1".into())
+                tenant_id: Some("t-1".into()),
+                app_id: None,
+                app_only: false,
             }
         );
         assert_eq!(

@@ -22,6 +22,7 @@ pub fn http(request: &Request, base: &Url) -> Result<HttpRequest> {
         match &request.operation {
             Operation::GetPolicies => {}
             Operation::Connect { .. }
+            | Operation::ConnectApp { .. }
             | Operation::GetConnection
             | Operation::Disconnect { .. }
             | Operation::UpdateProductPolicies { .. }
@@ -70,7 +71,9 @@ pub fn http(request: &Request, base: &Url) -> Result<HttpRequest> {
 /// The contract's "what failed" prefix of a request's failure messages.
 pub fn what_failed(request: &Request) -> String {
     match &request.operation {
-        Operation::Connect { .. } => "Unable to establish connection".to_owned(),
+        Operation::Connect { .. } | Operation::ConnectApp { .. } => {
+            "Unable to establish connection".to_owned()
+        }
         Operation::GetConnection => "Failed to read the connection".to_owned(),
         Operation::Disconnect { .. } => "Failed to disconnect".to_owned(),
         Operation::GetPolicies => "Failed to retrieve policies".to_owned(),

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
+use crate::auth::app::{self, AppSession};
 use crate::auth::cache::{self, CachedAccount, TokenCache};
 use crate::auth::signin::{Identity, SignIn};
 use crate::auth::tokens::{self, account_of, TokenSet};
@@ -23,7 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, Cancel, Response};
 use crate::log::{Level, Sink};
 use crate::policy::Scope;
-use crate::protocol::{data, Connection, Disconnected, Operation, OutputItem, Request};
+use crate::protocol::{data, AppConnect, Connection, Disconnected, Operation, OutputItem, Request};
 use crate::secret::Secret;
 use crate::settings::Variables;
 use service::{ServiceItem, ServiceList, ServicePolicy};
@@ -36,6 +37,9 @@ pub struct Client {
     state: std::sync::Mutex<State>,
     /// The signed-in session, after a `connect` request.
     session: tokio::sync::Mutex<Option<Session>>,
+    /// The application's session, after a `connect` request with an app flow; never together
+    /// with `session`.
+    app: tokio::sync::Mutex<Option<Arc<AppSession>>>,
     /// What tab completion listed lately.
     completions: complete::Completions,
 }
@@ -79,6 +83,7 @@ impl Client {
             config,
             state: std::sync::Mutex::new(state),
             session: tokio::sync::Mutex::new(None),
+            app: tokio::sync::Mutex::new(None),
             completions: complete::Completions::default(),
         })
     }
@@ -150,6 +155,9 @@ impl Client {
         let token = request.token.as_ref();
         match &request.operation {
             Operation::Connect { options } => data(self.connect(options, &sink, cancel).await?),
+            Operation::ConnectApp { app, resource } => {
+                data(self.connect_app(app, resource, &sink, cancel).await?)
+            }
             Operation::GetConnection => data(self.connection().await),
             Operation::Disconnect { forget } => data(self.disconnect(*forget, &sink).await?),
             Operation::UpdateProductPolicies {
@@ -202,8 +210,16 @@ impl Client {
         sink: &Sink,
         cancel: &Cancel,
     ) -> Result<Secret> {
-        match token.or(self.config.access_token.as_ref()) {
-            Some(token) => Ok(token.clone()),
+        if let Some(token) = token.or(self.config.access_token.as_ref()) {
+            return Ok(token.clone());
+        }
+        // The lock is not held across the renewal: requests share it inside the session.
+        let app = self.app.lock().await.clone();
+        match app {
+            Some(app) => {
+                let variables = self.state().variables;
+                app.access_token(&variables, sink, cancel).await
+            }
             None => self.session_token(sink, cancel).await,
         }
     }
@@ -346,6 +362,11 @@ impl Client {
 
     /// The tenant a request's credential belongs to, when it can be told.
     pub(crate) async fn tenant_of(&self, token: Option<&Secret>) -> Option<String> {
+        if token.is_none() && self.config.access_token.is_none() {
+            if let Some(app) = self.app.lock().await.as_ref() {
+                return app.connection().tenant_id;
+            }
+        }
         match token.or(self.config.access_token.as_ref()) {
             Some(token) => account_of(token).tenant_id,
             None => self
@@ -439,6 +460,84 @@ impl Client {
             .await)
     }
 
+    /// Signs an application in and keeps its credential (in memory only: an unattended job signs
+    /// in again from its credential, so nothing is written to the token cache); answers the
+    /// connection. A credential that does not work fails here, and leaves the previous session.
+    async fn connect_app(
+        &self,
+        app: &AppConnect,
+        resource: &str,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<Connection> {
+        let State {
+            variables,
+            endpoints,
+            ..
+        } = self.state();
+        let authority = endpoints.authority_uri.as_str();
+        let certificate = |raw: &app::RawCertificate| -> Result<app::ClientCertificate> {
+            Ok(app::ClientCertificate {
+                info: app::CertificateInfo::new(raw.clone())?,
+                algorithm: app::SigningAlgorithm::Rs256,
+                signer: Arc::new(app::ProcessSigner),
+            })
+        };
+        let source = match app {
+            AppConnect::Secret {
+                tenant,
+                client_id,
+                secret,
+            } => app::TokenSource::ClientCredentials(app::ClientCredentials::new(
+                authority,
+                tenant,
+                client_id,
+                resource,
+                app::AppCredential::Secret(secret.clone()),
+            )?),
+            AppConnect::Certificate {
+                tenant,
+                client_id,
+                certificate: raw,
+            } => app::TokenSource::ClientCredentials(app::ClientCredentials::new(
+                authority,
+                tenant,
+                client_id,
+                resource,
+                app::AppCredential::Certificate(certificate(raw)?),
+            )?),
+            AppConnect::ManagedIdentity { client_id } => {
+                app::TokenSource::ManagedIdentity(app::ManagedIdentity::new(
+                    app::ManagedIdentitySource::from_variables(&variables)?,
+                    client_id.as_deref(),
+                    resource,
+                )?)
+            }
+            AppConnect::Environment { certificate: raw } => {
+                let configured = app::EnvironmentCredential::from_variables(&variables)?;
+                let certificate = raw.as_ref().map(certificate).transpose()?;
+                app::TokenSource::ClientCredentials(configured.client_credentials(
+                    authority,
+                    resource,
+                    certificate,
+                )?)
+            }
+        };
+        let session = app::AppSession::sign_in(source, &variables, sink, cancel).await?;
+        let connection = session.connection();
+        sink.verbose(&format!(
+            "signed in as application {} ({}, tenant {})",
+            connection.app_id.as_deref().unwrap_or("(managed identity)"),
+            connection.auth_type.name(),
+            connection.tenant_id.as_deref().unwrap_or("(unknown)")
+        ));
+        self.completions.clear();
+        *self.session.lock().await = None;
+        *self.app.lock().await = Some(Arc::new(session));
+        self.pin(Some(endpoints));
+        Ok(self.connection().await)
+    }
+
     /// Makes a signed-in session this client's, at `endpoints`; answers the connection.
     async fn keep(
         &self,
@@ -455,6 +554,7 @@ impl Client {
             tokens.account.upn.as_deref().unwrap_or("(unknown)"),
             tokens.account.tenant_id.as_deref().unwrap_or("(unknown)")
         ));
+        *self.app.lock().await = None;
         *self.session.lock().await = Some(Session {
             signin,
             tokens,
@@ -469,9 +569,10 @@ impl Client {
     /// client's account at this authority) from the token cache.
     async fn disconnect(&self, forget: bool, sink: &Sink) -> Result<Disconnected> {
         let session = self.session.lock().await.take();
+        let app = self.app.lock().await.take();
         self.completions.clear();
         self.pin(None);
-        let connected = session.is_some() || self.config.access_token.is_some();
+        let connected = session.is_some() || app.is_some() || self.config.access_token.is_some();
         let mut forgotten = false;
         if forget {
             let state = self.state();
@@ -499,6 +600,38 @@ impl Client {
     /// Who is connected, where, and until when; never a token.
     async fn connection(&self) -> Connection {
         let endpoints = self.state().endpoints;
+        let service_uri = endpoints
+            .service_uri
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        let authority_uri = endpoints
+            .authority_uri
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        if let Some(app) = self.app.lock().await.as_ref() {
+            let app = app.connection();
+            return Connection {
+                connected: true,
+                flow: Some(
+                    app.managed_identity_source
+                        .unwrap_or(app.auth_type.name())
+                        .to_owned(),
+                ),
+                auth_type: Some(app.auth_type.name().to_owned()),
+                account: None,
+                app_id: app.app_id,
+                certificate_thumbprint: app.certificate_thumbprint,
+                tenant_id: app.tenant_id,
+                environment: endpoints.environment,
+                service_uri,
+                authority_uri,
+                expires_on: app.expires_on,
+                context_scope: Some(ContextScope::Process.name().to_owned()),
+                token_cache: None,
+            };
+        }
         let session = self.session.lock().await;
         let (flow, account, expires_on, scope, cache) = match (&*session, &self.config.access_token)
         {
@@ -522,22 +655,28 @@ impl Client {
             ),
             (None, None) => (None, Default::default(), None, None, None),
         };
+        let app_id = match &*session {
+            Some(session) => Some(session.signin.client_id.clone()),
+            None => account.app_id.clone(),
+        };
         Connection {
             connected: flow.is_some(),
+            auth_type: flow.map(|_| {
+                if account.app_only {
+                    "AppOnly"
+                } else {
+                    "Delegated"
+                }
+                .to_owned()
+            }),
             flow: flow.map(str::to_owned),
             account: account.upn,
+            app_id,
+            certificate_thumbprint: None,
             tenant_id: account.tenant_id,
             environment: endpoints.environment,
-            service_uri: endpoints
-                .service_uri
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned(),
-            authority_uri: endpoints
-                .authority_uri
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned(),
+            service_uri,
+            authority_uri,
             expires_on,
             context_scope: scope.map(str::to_owned),
             token_cache: cache,

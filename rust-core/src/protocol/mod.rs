@@ -12,7 +12,9 @@ pub use reply::{
     OutputItem, PlannedUpdate, Policy, PolicyDrift, ProductPolicy, ScopePolicy, SelectedItems,
     UpdatePlan,
 };
-pub(crate) use request::{BulkItem, CompletionKind, Operation, Pick, RawConfig, Selection};
+pub(crate) use request::{
+    AppConnect, BulkItem, CompletionKind, Operation, Pick, RawConfig, Selection,
+};
 pub use request::{RawTarget, Request, MAX_REQUEST_BYTES};
 
 use crate::error::{Error, ErrorKind, Result};

@@ -22,10 +22,19 @@ pub struct ClientInfo {
 pub struct Connection {
     /// True while the client holds a connection (a session or an access token).
     pub connected: bool,
-    /// `Browser`, `DeviceCode`, `TokenCache` or `AccessToken`; none when not connected.
+    /// `Browser`, `DeviceCode`, `TokenCache` or `AccessToken` for a user; `AppOnly` or
+    /// `WorkloadIdentity` for an application, or the managed identity's source (`AppService`,
+    /// `AzureArc`, `Imds`, ...); none when not connected.
     pub flow: Option<String>,
+    /// `Delegated` (a user's token), `AppOnly` (an application's secret or certificate),
+    /// `ManagedIdentity` or `WorkloadIdentity`; none when not connected.
+    pub auth_type: Option<String>,
     /// The signed-in account (its user principal name), when known.
     pub account: Option<String>,
+    /// The application (client) id the tokens are issued to, when known.
+    pub app_id: Option<String>,
+    /// The thumbprint of the certificate an application signs in with.
+    pub certificate_thumbprint: Option<String>,
     /// The account's tenant id, when known.
     pub tenant_id: Option<String>,
     /// The cloud: `Public`, or `Custom` for other endpoints.

@@ -95,6 +95,40 @@ pub(crate) enum Pick {
     Selection(Selection),
 }
 
+/// How an application signs in (`connect` with an app flow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AppConnect {
+    /// `-ClientSecretCredential`: the app id and its secret.
+    Secret {
+        /// The app's tenant (an id or a domain).
+        tenant: String,
+        /// The app id.
+        client_id: String,
+        /// The secret.
+        secret: Secret,
+    },
+    /// `-CertificateThumbprint`, `-CertificateName`, `-Certificate`: a signed assertion.
+    Certificate {
+        /// The app's tenant (an id or a domain).
+        tenant: String,
+        /// The app id.
+        client_id: String,
+        /// The certificate the shim found and registered.
+        certificate: crate::auth::app::RawCertificate,
+    },
+    /// `-Identity`: the Azure host's managed identity; a client id picks a user-assigned one.
+    ManagedIdentity {
+        /// A user-assigned identity's client id.
+        client_id: Option<String>,
+    },
+    /// `-EnvironmentVariable`: `AZURE_CLIENT_ID`, `AZURE_TENANT_ID` and a secret, certificate or
+    /// federated token file.
+    Environment {
+        /// The certificate of `AZURE_CLIENT_CERTIFICATE_PATH`, when the shim loaded one.
+        certificate: Option<crate::auth::app::RawCertificate>,
+    },
+}
+
 /// One request to the core, as the shim sends it (see `docs/abi.md`).
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -138,6 +172,14 @@ pub(crate) enum Operation {
     Connect {
         /// As whom, how, and whether the cache is used.
         options: ConnectOptions,
+    },
+    /// `Connect-MSCommerce` as an application (certificate, secret, managed identity, the
+    /// environment's credential): gets a first token and keeps the credential in memory.
+    ConnectApp {
+        /// How the application signs in.
+        app: AppConnect,
+        /// What the tokens are for.
+        resource: String,
     },
     /// `Get-MSCommerceConnection`: who is connected where; never a token.
     GetConnection,
@@ -231,6 +273,8 @@ pub(crate) enum RawRequest {
     #[serde(rename_all = "camelCase")]
     Connect {
         operation_id: Option<u64>,
+        /// `browser` or `deviceCode` (a user signs in); `clientSecret`, `certificate`,
+        /// `managedIdentity` or `environment` (an application does, unattended).
         flow: String,
         tenant_id: Option<String>,
         client_id: Option<String>,
@@ -239,6 +283,11 @@ pub(crate) enum RawRequest {
         login_hint: Option<String>,
         context_scope: Option<String>,
         timeout_seconds: Option<f64>,
+        /// `clientSecret`: the application's secret.
+        client_secret: Option<String>,
+        /// `certificate`, and `environment` with `AZURE_CLIENT_CERTIFICATE_PATH`: the certificate
+        /// the shim loaded and registered with its signer.
+        certificate: Option<crate::auth::app::RawCertificate>,
     },
     #[serde(rename_all = "camelCase")]
     GetConnection { operation_id: Option<u64> },
@@ -413,8 +462,42 @@ impl Request {
                 redirect_uri,
                 login_hint,
                 context_scope,
+                timeout_seconds: _,
+                client_secret,
+                certificate,
+            } if APP_FLOWS.contains(&flow.as_str()) => {
+                if redirect_uri.is_some() || login_hint.is_some() || context_scope.is_some() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        "An application signs in without a redirect URI, login hint or context scope.",
+                    ));
+                }
+                let app = app_connect(&flow, tenant_id, client_id, client_secret, certificate)?;
+                let resource = resource
+                    .map(|r| r.trim().to_owned())
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| crate::auth::signin::LICENSING_RESOURCE.to_owned());
+                (Operation::ConnectApp { app, resource }, operation_id, None)
+            }
+            RawRequest::Connect {
+                operation_id,
+                flow,
+                tenant_id,
+                client_id,
+                resource,
+                redirect_uri,
+                login_hint,
+                context_scope,
                 timeout_seconds,
+                client_secret,
+                certificate,
             } => {
+                if client_secret.is_some() || certificate.is_some() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        "A user signs in without a client secret or certificate.",
+                    ));
+                }
                 let options = ConnectOptions::parse(RawConnect {
                     flow,
                     signin: RawSignIn {
@@ -658,6 +741,7 @@ impl Request {
         match &self.operation {
             Operation::GetPolicies
             | Operation::Connect { .. }
+            | Operation::ConnectApp { .. }
             | Operation::GetConnection
             | Operation::Disconnect { .. }
             | Operation::UpdateProductPolicies { .. }
@@ -686,8 +770,89 @@ impl Request {
     }
 }
 
-/// Validates an `updateProductPolicies` request. A refused id fails only its own item; a bad
-/// value, an empty or huge list, or a bad throttle limit fails the request.
+/// The `connect` flows in which an application signs in.
+const APP_FLOWS: [&str; 4] = [
+    "clientSecret",
+    "certificate",
+    "managedIdentity",
+    "environment",
+];
+
+/// An application's sign-in from the fields of a `connect` request.
+fn app_connect(
+    flow: &str,
+    tenant_id: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    certificate: Option<crate::auth::app::RawCertificate>,
+) -> Result<AppConnect> {
+    let required = |name: &str, value: Option<String>| -> Result<String> {
+        value
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("Signing in as an application with {flow} needs {name}."),
+                )
+            })
+    };
+    let refuse = |name: &str, given: bool| -> Result<()> {
+        if given {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("Signing in as an application with {flow} takes no {name}."),
+            ));
+        }
+        Ok(())
+    };
+    match flow {
+        "clientSecret" => {
+            refuse("certificate", certificate.is_some())?;
+            let secret = client_secret.and_then(Secret::new).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    "Signing in as an application with clientSecret needs the secret.",
+                )
+            })?;
+            Ok(AppConnect::Secret {
+                tenant: required("a tenant", tenant_id)?,
+                client_id: required("a client id", client_id)?,
+                secret,
+            })
+        }
+        "certificate" => {
+            refuse("client secret", client_secret.is_some())?;
+            Ok(AppConnect::Certificate {
+                tenant: required("a tenant", tenant_id)?,
+                client_id: required("a client id", client_id)?,
+                certificate: certificate.ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidArgument,
+                        "Signing in as an application with certificate needs the certificate.",
+                    )
+                })?,
+            })
+        }
+        "managedIdentity" => {
+            refuse("client secret", client_secret.is_some())?;
+            refuse("certificate", certificate.is_some())?;
+            refuse("tenant", tenant_id.is_some())?;
+            Ok(AppConnect::ManagedIdentity {
+                client_id: client_id
+                    .map(|id| id.trim().to_owned())
+                    .filter(|id| !id.is_empty()),
+            })
+        }
+        _ => {
+            refuse("client secret", client_secret.is_some())?;
+            refuse("tenant", tenant_id.is_some())?;
+            refuse("client id", client_id.is_some())?;
+            Ok(AppConnect::Environment { certificate })
+        }
+    }
+}
+
 /// The selection of `selectItems` and of a `planUpdate` by names or `all`.
 fn selection(
     policy_id: String,
@@ -720,9 +885,10 @@ fn selection(
     Ok(selection)
 }
 
-/// The items of a bulk update, each with its own value or the request's. An item whose id or
-/// value is refused is reported, not sent; an item with no value at all refuses the request, so
-/// nothing is half applied for want of a value.
+/// Validates an `updateProductPolicies` request: the items, each with its own value or the
+/// request's. An item whose id or value is refused is reported, not sent; an item with no value
+/// at all, an empty or huge list, or a bad throttle limit refuses the request, so nothing is half
+/// applied for want of a value.
 fn bulk_update(
     items: Vec<RawTarget>,
     value: Option<String>,

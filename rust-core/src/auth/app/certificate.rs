@@ -11,7 +11,8 @@ use crate::auth::tokens::sign_in_failed;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A certificate as the `connect` request describes it (the shim's `X509Certificate2`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawCertificate {
     /// The id the shim registered the private key under; the sign callback receives it.
     pub key_id: u64,
