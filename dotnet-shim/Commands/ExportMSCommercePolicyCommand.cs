@@ -1,18 +1,25 @@
 using System.IO;
 using System.Management.Automation;
 using MSCommerce.Completion;
+using MSCommerce.Interop;
 
 namespace MSCommerce.Commands
 {
     /// <summary>
     /// <para type="synopsis">Writes a policy's value for every product and offer type of the tenant to a baseline file.</para>
-    /// <para type="description">The file is versioned, indented JSON (format MSCommerce.PolicyBaseline, version 1) sorted by id, so it reads and diffs well in source control. Test-MSCommercePolicy reports how the tenant drifted from it; Import-MSCommercePolicy puts the tenant back. The file is written whole or not at all.</para>
+    /// <para type="description">The file is versioned, indented JSON (format MSCommerce.PolicyBaseline, version 1; version 2 with -NewProducts) sorted by id, so it reads and diffs well in source control. Test-MSCommercePolicy reports how the tenant drifted from it; Import-MSCommercePolicy puts the tenant back. With -NewProducts, the file also says what products Microsoft adds later should get: Test-MSCommercePolicy reports such a product while its value differs, and Import-MSCommercePolicy sets it. The file is written whole or not at all.</para>
     /// </summary>
     /// <example>
     /// <code>
     /// Export-MSCommercePolicy -PolicyId AllowSelfServicePurchase -Path ./self-service.json
     /// </code>
     /// <para>Keeps today's settings as a baseline.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Export-MSCommercePolicy -PolicyId AllowSelfServicePurchase -Path ./self-service.json -NewProducts Disabled
+    /// </code>
+    /// <para>Keeps today's settings, and blocks self-service purchase of products added later when the baseline is imported.</para>
     /// </example>
     [Cmdlet(VerbsData.Export, "MSCommercePolicy", DefaultParameterSetName = DefaultParameterSet, SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo), ParameterSetName = new[] { DefaultParameterSet })]
@@ -42,6 +49,13 @@ namespace MSCommerce.Commands
         public SwitchParameter NoClobber { get; set; }
 
         /// <summary>
+        /// <para type="description">The value that products Microsoft adds after this baseline should get: Enabled, Disabled or OnlyTrialsWithoutPaymentMethod. Without it, new products are reported and left as they are.</para>
+        /// </summary>
+        [Parameter(ParameterSetName = DefaultParameterSet)]
+        [ValidateSet(CoreDefaults.Enabled, CoreDefaults.Disabled, CoreDefaults.OnlyTrialsWithoutPaymentMethod)]
+        public string? NewProducts { get; set; }
+
+        /// <summary>
         /// <para type="description">Output the file written.</para>
         /// </summary>
         [Parameter(ParameterSetName = DefaultParameterSet)]
@@ -63,7 +77,7 @@ namespace MSCommerce.Commands
             }
 
             var client = Client();
-            var written = Run((stop, sink) => client.ExportBaseline(PolicyId, path, NoClobber.IsPresent, Token, stop, sink));
+            var written = Run((stop, sink) => client.ExportBaseline(PolicyId, path, NoClobber.IsPresent, Token, stop, sink, NewProducts));
             if (written != null && PassThru.IsPresent)
             {
                 WriteObject(new FileInfo(written.Path));

@@ -6,7 +6,7 @@ namespace MSCommerce.Commands
 {
     /// <summary>
     /// <para type="synopsis">Puts the tenant back to a baseline file: sets only the products and offer types whose value differs.</para>
-    /// <para type="description">Compares the tenant with the baseline (as Test-MSCommercePolicy does) and updates each item whose value changed back to the baseline's value, in bulk, at most -ThrottleLimit at a time. Items that appeared since the baseline are left as they are (a warning names them); items the service no longer lists are skipped. -WhatIf shows the plan: one line per item with its value now and the value it would get. Outputs the updated items; each item that fails is one non-terminating error.</para>
+    /// <para type="description">Compares the tenant with the baseline (as Test-MSCommercePolicy does) and updates each item whose value changed back to the baseline's value, in bulk, at most -ThrottleLimit at a time. Products that appeared since the baseline get the baseline's newProducts value (Export-MSCommercePolicy -NewProducts); without one, items that appeared since are left as they are (a warning names them); items the service no longer lists are skipped. -WhatIf shows the plan: one line per item with its value now and the value it would get. Outputs the updated items; each item that fails is one non-terminating error.</para>
     /// </summary>
     /// <example>
     /// <code>

@@ -4,7 +4,7 @@ namespace MSCommerce.Commands
 {
     /// <summary>
     /// <para type="synopsis">Reports how the tenant differs from a baseline file written by Export-MSCommercePolicy.</para>
-    /// <para type="description">Outputs one MSCommerce.PolicyDrift per product or offer type that differs: Changed (the value is not the baseline's), Added (it appeared since the baseline, as new products do) or Removed (the service no longer lists it). Nothing is output when the tenant matches. With -Quiet, outputs only $true (it matches) or $false.</para>
+    /// <para type="description">Outputs one MSCommerce.PolicyDrift per product or offer type that differs: Changed (the value is not the baseline's), Added (it appeared since the baseline, as new products do; with the baseline's newProducts value as BaselineValue, and reported only while its value differs from it) or Removed (the service no longer lists it). Nothing is output when the tenant matches. With -Quiet, outputs only $true (it matches) or $false.</para>
     /// </summary>
     /// <example>
     /// <code>

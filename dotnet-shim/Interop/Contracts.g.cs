@@ -353,6 +353,10 @@ namespace MSCommerce.Interop
 
         [DataMember(Name = "noClobber", Order = 3, EmitDefaultValue = false)]
         public bool? NoClobber { get; set; }
+
+        /// <summary>The value of products added after the baseline (<c>-NewProducts</c>): a version 2 file.</summary>
+        [DataMember(Name = "newProducts", Order = 4, EmitDefaultValue = false)]
+        public string? NewProducts { get; set; }
     }
 
     /// <summary>The <c>testBaseline</c> request.</summary>
@@ -775,6 +779,44 @@ namespace MSCommerce.Interop
 
         /// <summary>The public cloud's licensing service.</summary>
         internal const string ServiceUri = "https://licensing.m365.microsoft.com";
+    }
+
+    /// <summary>The environment variables the core uses (rust-core/src/settings.rs): every one whose name starts with <c>Prefix</c>, and <c>Names</c>.</summary>
+    internal static class CoreVariables
+    {
+        /// <summary>Every variable whose name starts with this is passed, whatever the rest of its name.</summary>
+        internal const string Prefix = "MSCOMMERCE_";
+
+        /// <summary>The other variables the core uses.</summary>
+        internal static readonly string[] Names =
+        {
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+            "HOME",
+            "XDG_DATA_HOME",
+            "LOCALAPPDATA",
+            "AZURE_CLIENT_ID",
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "AZURE_AUTHORITY_HOST",
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+            "IDENTITY_ENDPOINT",
+            "IDENTITY_HEADER",
+            "IDENTITY_SERVER_THUMBPRINT",
+            "IMDS_ENDPOINT",
+            "MSI_ENDPOINT",
+            "MSI_SECRET",
+            "ProgramData",
+        };
     }
 }
 

@@ -278,9 +278,10 @@ namespace MSCommerce.Interop
         /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
         /// <param name="cancellationToken">Cancels the request.</param>
         /// <param name="sink">Receives the request's log lines on this thread.</param>
-        public BaselineExport ExportBaseline(string policyId, string path, bool noClobber = false, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
+        /// <param name="newProducts">The value of products added after the baseline (a version 2 file); null for none.</param>
+        public BaselineExport ExportBaseline(string policyId, string path, bool noClobber = false, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null, string? newProducts = null)
         {
-            var wire = Invoke<BaselineExportWire>(CoreRequest.ExportBaseline(policyId, path, noClobber, token), cancellationToken, sink);
+            var wire = Invoke<BaselineExportWire>(CoreRequest.ExportBaseline(policyId, path, noClobber, token, newProducts), cancellationToken, sink);
             return new BaselineExport(wire.Path ?? path, wire.PolicyId ?? policyId, wire.Products, wire.OfferTypes);
         }
 

@@ -127,8 +127,8 @@ namespace MSCommerce.Interop
                 Exclude = exclude == null || exclude.Length == 0 ? null : exclude,
             };
 
-        internal static CoreRequest ExportBaseline(string policyId, string path, bool noClobber, string? token) =>
-            new ExportBaselineRequest { Token = NullIfEmpty(token), PolicyId = policyId, Path = path, NoClobber = TrueOrNull(noClobber) };
+        internal static CoreRequest ExportBaseline(string policyId, string path, bool noClobber, string? token, string? newProducts) =>
+            new ExportBaselineRequest { Token = NullIfEmpty(token), PolicyId = policyId, Path = path, NoClobber = TrueOrNull(noClobber), NewProducts = NullIfEmpty(newProducts) };
 
         internal static CoreRequest TestBaseline(string path, string? token) =>
             new TestBaselineRequest { Token = NullIfEmpty(token), Path = path };

@@ -18,41 +18,10 @@ namespace MSCommerce.Interop
     internal static class SessionVariables
     {
         /// <summary>Every variable whose name starts with this is passed, whatever the rest of its name.</summary>
-        internal const string Prefix = "MSCOMMERCE_";
+        internal const string Prefix = CoreVariables.Prefix;
 
-        /// <summary>
-        /// The other variables the core uses, as rust-core/src/settings.rs (<c>NAMES</c>) lists them;
-        /// rust-core/tests/settings.rs fails when the two lists differ.
-        /// </summary>
-        internal static readonly string[] Names =
-        {
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-            "NO_PROXY",
-            "no_proxy",
-            "HOME",
-            "XDG_DATA_HOME",
-            "LOCALAPPDATA",
-            "AZURE_CLIENT_ID",
-            "AZURE_TENANT_ID",
-            "AZURE_CLIENT_SECRET",
-            "AZURE_CLIENT_CERTIFICATE_PATH",
-            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-            "AZURE_FEDERATED_TOKEN_FILE",
-            "AZURE_AUTHORITY_HOST",
-            "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-            "IDENTITY_ENDPOINT",
-            "IDENTITY_HEADER",
-            "IDENTITY_SERVER_THUMBPRINT",
-            "IMDS_ENDPOINT",
-            "MSI_ENDPOINT",
-            "MSI_SECRET",
-            "ProgramData",
-        };
+        /// <summary>The other variables the core uses, generated from rust-core/src/settings.rs (<c>NAMES</c>).</summary>
+        internal static readonly string[] Names = CoreVariables.Names;
 
         private static readonly bool NamesIgnoreCase = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
 

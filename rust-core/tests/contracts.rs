@@ -10,6 +10,8 @@
 //!   (`RawConfig` is `ClientConfigWire`, `RawTarget` is `BulkTargetWire`);
 //! - `CoreDefaults`, the core's defaults and limits (`protocol::defaults`) as constants that
 //!   binding attributes name, so the C# compiler checks them;
+//! - `CoreVariables`, the environment variables the core uses (`settings`), which the shim
+//!   reads with .NET and passes in every request;
 //! - the output items (`Policy`, `ProductPolicy`, `ScopePolicy`, `PolicyDrift`) as the public
 //!   model classes PowerShell shows, `public sealed partial class MSCommerce.<Name>`: their
 //!   hand-written halves keep `ToString`; `OutputItemKinds` holds the `kind` of each.
@@ -296,7 +298,28 @@ fn constants(out: &mut String) {
         ));
     }
     trim_blank(out);
-    out.push_str("    }\n");
+    out.push_str("    }\n\n");
+    variables(out);
+}
+
+/// `CoreVariables`: the environment variables the core uses (`settings::PREFIX` and `NAMES`),
+/// which the shim reads with .NET and passes in every request.
+fn variables(out: &mut String) {
+    use mscommerce_core::settings::{NAMES, PREFIX};
+    out.push_str(
+        "    /// <summary>The environment variables the core uses (rust-core/src/settings.rs): every one whose name starts with <c>Prefix</c>, and <c>Names</c>.</summary>\n",
+    );
+    out.push_str("    internal static class CoreVariables\n    {\n");
+    out.push_str("        /// <summary>Every variable whose name starts with this is passed, whatever the rest of its name.</summary>\n");
+    out.push_str(&format!(
+        "        internal const string Prefix = \"{PREFIX}\";\n\n"
+    ));
+    out.push_str("        /// <summary>The other variables the core uses.</summary>\n");
+    out.push_str("        internal static readonly string[] Names =\n        {\n");
+    for name in NAMES {
+        out.push_str(&format!("            \"{name}\",\n"));
+    }
+    out.push_str("        };\n    }\n");
 }
 
 /// The whole generated file.

@@ -5,7 +5,6 @@
 
 mod harness;
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use mscommerce_core::client::Client;
@@ -120,33 +119,24 @@ fn a_bad_service_variable_fails_a_client_that_follows_it_without_repeating_crede
     );
 }
 
-/// The string literals of the shim's `Names` array (dotnet-shim/Interop/SessionVariables.cs).
-fn shim_names(source: &str) -> BTreeSet<String> {
-    let start = source
-        .find("Names =")
-        .expect("SessionVariables.cs declares Names");
-    let body = &source[start..];
-    let body = &body[..body.find("};").expect("the end of Names")];
-    body.split('"')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_owned)
-        .collect()
-}
-
 #[test]
-fn the_shim_passes_exactly_the_variables_the_core_uses() {
+fn the_shim_passes_the_generated_list_of_the_variables_the_core_uses() {
+    // The list itself is generated into Contracts.g.cs (`CoreVariables`, tests/contracts.rs),
+    // which fails when it is stale; here, that the shim reads that list and no other.
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../dotnet-shim/Interop/SessionVariables.cs");
     let source = std::fs::read_to_string(&path).expect("SessionVariables.cs");
-    let core: BTreeSet<String> = NAMES.iter().map(|name| (*name).to_owned()).collect();
-    assert_eq!(
-        shim_names(&source),
-        core,
-        "dotnet-shim/Interop/SessionVariables.cs must list rust-core/src/settings.rs's NAMES"
-    );
     assert!(
-        source.contains(&format!("Prefix = \"{PREFIX}\"")),
-        "the shim passes every {PREFIX}* variable"
+        source.contains("Names = CoreVariables.Names;")
+            && source.contains("Prefix = CoreVariables.Prefix;"),
+        "dotnet-shim/Interop/SessionVariables.cs must pass the generated CoreVariables"
     );
+    let generated = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dotnet-shim/Interop/Contracts.g.cs"),
+    )
+    .expect("Contracts.g.cs");
+    for name in NAMES {
+        assert!(generated.contains(&format!("\"{name}\",")), "{name}");
+    }
+    assert!(generated.contains(&format!("Prefix = \"{PREFIX}\";")));
 }

@@ -67,6 +67,34 @@ Describe 'A baseline exported from the seeded tenant' {
     }
 }
 
+Describe 'A baseline that says what new products get (version 2, -NewProducts Disabled)' {
+    BeforeAll {
+        $file = Join-Path $TestDrive 'with-new-products.json'
+        Export-MSCommercePolicy -PolicyId AllowSelfServicePurchase -Path $file -NewProducts Disabled -Token $adminToken
+        $added = @((Add-TestProduct -Emulator $emulator -Count 2).added)
+    }
+    AfterAll {
+        Reset-TestTenant -Emulator $emulator -Token $adminToken
+    }
+
+    It 'is a version 2 file with newProducts' {
+        $json = Get-Content -Raw -LiteralPath $file | ConvertFrom-Json
+        ($json.version, $json.newProducts) -join ',' | Should -BeExactly '2,Disabled'
+    }
+
+    It 'Test-MSCommercePolicy reports each product added since as Added, with Disabled as its baseline value' {
+        $drift = @(Test-MSCommercePolicy -Path $file -Token $adminToken | Where-Object Change -eq 'Added')
+        ($drift | ForEach-Object { "$($_.Id)=$($_.BaselineValue)/$($_.CurrentValue)" }) -join ',' | Should -BeExactly "$($added[0])=Disabled/Enabled,$($added[1])=Disabled/Enabled"
+    }
+
+    It 'Import-MSCommercePolicy disables the products added since, and Test then finds no drift' {
+        $null = Import-MSCommercePolicy -Path $file -Token $adminToken -Confirm:$false
+        Get-TestServiceValue -Emulator $emulator -Token $adminToken $added[0] | Should -BeExactly 'Disabled'
+        Get-TestServiceValue -Emulator $emulator -Token $adminToken $added[1] | Should -BeExactly 'Disabled'
+        Test-MSCommercePolicy -Path $file -Quiet -Token $adminToken | Should -BeTrue
+    }
+}
+
 Describe 'A file that is not a baseline' {
     It 'is an InvalidData error aimed at the file' {
         $file = Join-Path $TestDrive 'other.json'

@@ -92,6 +92,31 @@ Describe 'An application with a client secret' {
     }
 }
 
+Describe 'A run longer than the application''s token lives' {
+    BeforeAll {
+        $settings = "$($emulator.AdminUri)/settings"
+        $null = Invoke-RestMethod -Method Put -Uri $settings -ContentType 'application/json' -Body '{"appTokenLifetimeSeconds": 4}'
+        Connect-MSCommerce -ClientSecretCredential $credential -TenantId $tenant -AuthorityUri $authority 6>$null
+        $first = (Get-MSCommerceConnection).ExpiresOn
+        # Past the first token's lifetime: the next call needs a new token.
+        Start-Sleep -Seconds 5
+        $policies = @(Get-MSCommercePolicies)
+        $renewed = (Get-MSCommerceConnection).ExpiresOn
+    }
+    AfterAll {
+        Disconnect-MSCommerce
+        $null = Invoke-RestMethod -Method Put -Uri $settings -ContentType 'application/json' -Body '{"appTokenLifetimeSeconds": 3600}'
+    }
+
+    It 'goes on: the call after the token expired succeeds' {
+        $policies.PolicyId | Should -Contain 'AllowSelfServicePurchase'
+    }
+
+    It 'fetched a new token from the credential on its own' {
+        $renewed | Should -BeGreaterThan $first
+    }
+}
+
 Describe 'An application with a certificate' {
     AfterEach {
         Disconnect-MSCommerce
@@ -246,5 +271,125 @@ Describe 'Permissions and failures' {
     It 'never leaves the secret in a PowerShell variable the test did not make' {
         $leaks = Get-Variable | Where-Object { $_.Name -notin 'secret', 'readerSecret', 'noRoleSecret', 'credential', 'readOnly', 'none', 'wrong', 'unknown' -and "$($_.Value)" -like "*$secret*" }
         $leaks | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The examples of docs/unattended.md, as written there' {
+    BeforeAll {
+        $doc = Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../docs/unattended.md')
+        function Get-DocExample {
+            param([Parameter(Mandatory)] [string] $Name)
+            $found = [regex]::Match($doc, '<!-- tested: ' + [regex]::Escape($Name) + ' -->\s*```powershell\r?\n(?<code>.*?)```', 'Singleline')
+            if (-not $found.Success) { throw "docs/unattended.md has no example '$Name'." }
+            $found.Groups['code'].Value
+        }
+
+        # A baseline of the tenant as the admin wants it (every product allowed, new products
+        # blocked) in $Folder, then drift: Power BI Pro blocked by hand, and a product added.
+        function New-ExampleTenant {
+            param([Parameter(Mandatory)] [string] $Folder)
+            $null = New-Item -ItemType Directory -Path $Folder -Force
+            Reset-TestTenant -Emulator $emulator -Token $adminToken
+            Export-MSCommercePolicy -PolicyId AllowSelfServicePurchase -Path (Join-Path $Folder 'self-service.json') -NewProducts Disabled -Token $adminToken
+            Set-TestServiceValue -Emulator $emulator -Token $adminToken -ProductId CFQ7TTC0H9MP -Value Disabled
+            $before = @((Get-TestServiceItem -Emulator $emulator -Token $adminToken).productId)
+            # Generated products are numbered from 1: one more than there are adds one.
+            $generated = @($before | Where-Object { $_ -like 'CFQ7TTC0BULK*' }).Count
+            $null = Add-TestProduct -Emulator $emulator -Count ($generated + 1)
+            @((Get-TestServiceItem -Emulator $emulator -Token $adminToken).productId | Where-Object { $_ -notin $before })[0]
+        }
+
+        $savedAuthority = $env:MSCOMMERCE_AUTHORITY_URI
+        $env:MSCOMMERCE_AUTHORITY_URI = $authority
+    }
+    AfterAll {
+        $env:MSCOMMERCE_AUTHORITY_URI = $savedAuthority
+        Disconnect-MSCommerce
+        Reset-TestTenant -Emulator $emulator -Token $adminToken
+    }
+    AfterEach {
+        Disconnect-MSCommerce
+    }
+
+    Context 'the cron job with a certificate' {
+        BeforeAll {
+            $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+            $store.Open('ReadWrite')
+            $stored = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pfxPath, $pfxPassword, 'PersistKeySet')
+            $store.Add($stored)
+            $folder = Join-Path $TestDrive 'cron'
+            $newProduct = New-ExampleTenant -Folder $folder
+            $script = Join-Path $folder 'Set-SelfServicePolicy.ps1'
+            Set-Content -LiteralPath $script -Value (Get-DocExample 'cron-certificate')
+            $env:POLICY_APP_ID = $certificateApp.appId
+            $env:POLICY_TENANT = $tenant
+            $env:POLICY_CERT_THUMBPRINT = $certificate.Thumbprint
+            $null = & $script 6>$null
+        }
+        AfterAll {
+            $store.Remove($stored)
+            $store.Close()
+            Remove-Item Env:POLICY_APP_ID, Env:POLICY_TENANT, Env:POLICY_CERT_THUMBPRINT -ErrorAction SilentlyContinue
+        }
+
+        It 'sets back the product that drifted' {
+            Get-TestServiceValue -Emulator $emulator -Token $adminToken CFQ7TTC0H9MP | Should -BeExactly 'Enabled'
+        }
+
+        It 'blocks the product added since the baseline' {
+            Get-TestServiceValue -Emulator $emulator -Token $adminToken $newProduct | Should -BeExactly 'Disabled'
+        }
+    }
+
+    Context 'the Azure Automation runbook with its managed identity' {
+        BeforeAll {
+            $newProduct = New-ExampleTenant -Folder (Join-Path $TestDrive 'runbook')
+            $baselineJson = Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'runbook/self-service.json')
+            # What Azure Automation gives a runbook: its identity endpoint and its variables.
+            function Get-AutomationVariable { param([string] $Name) if ($Name -eq 'SelfServiceBaseline') { $baselineJson } }
+            $env:IDENTITY_ENDPOINT = $identity.identityEndpoint
+            $env:IDENTITY_HEADER = $identity.identityHeader
+            $output = & ([scriptblock]::Create((Get-DocExample 'automation-runbook'))) 6>$null
+        }
+        AfterAll {
+            Remove-Item Env:IDENTITY_ENDPOINT, Env:IDENTITY_HEADER -ErrorAction SilentlyContinue
+        }
+
+        It 'sets back the product that drifted and blocks the new one' {
+            Get-TestServiceValue -Emulator $emulator -Token $adminToken CFQ7TTC0H9MP | Should -BeExactly 'Enabled'
+            Get-TestServiceValue -Emulator $emulator -Token $adminToken $newProduct | Should -BeExactly 'Disabled'
+        }
+
+        It 'writes the updated items to the job''s output' {
+            "$output" | Should -BeLike "*$newProduct*"
+        }
+    }
+
+    Context 'the GitHub Actions script with a federated token' {
+        BeforeAll {
+            $folder = Join-Path $TestDrive 'repository/policy'
+            $newProduct = New-ExampleTenant -Folder $folder
+            $script = Join-Path $folder 'Apply-Baseline.ps1'
+            Set-Content -LiteralPath $script -Value (Get-DocExample 'github-actions')
+            $minted = Invoke-RestMethod -Method Post -Uri "$($emulator.AdminUri)/federated-tokens" -ContentType 'application/json' -Body (@{ subject = $subject } | ConvertTo-Json -Compress)
+            $tokenFile = Join-Path $TestDrive 'oidc-token'
+            Set-Content -LiteralPath $tokenFile -Value $minted.token -NoNewline
+            $env:AZURE_CLIENT_ID = $federatedApp.appId
+            $env:AZURE_TENANT_ID = $tenant
+            $env:AZURE_FEDERATED_TOKEN_FILE = $tokenFile
+            $output = @(& $script 6>$null)
+        }
+        AfterAll {
+            Remove-Item Env:AZURE_CLIENT_ID, Env:AZURE_TENANT_ID, Env:AZURE_FEDERATED_TOKEN_FILE -ErrorAction SilentlyContinue
+        }
+
+        It 'reports the drift it found: the product set by hand and the new one' {
+            $output[0] | Should -BeExactly '2 items differ from the baseline'
+        }
+
+        It 'sets back the product that drifted and blocks the new one' {
+            Get-TestServiceValue -Emulator $emulator -Token $adminToken CFQ7TTC0H9MP | Should -BeExactly 'Enabled'
+            Get-TestServiceValue -Emulator $emulator -Token $adminToken $newProduct | Should -BeExactly 'Disabled'
+        }
     }
 }

@@ -31,13 +31,13 @@ async fn current(
     Ok(items)
 }
 
-/// Writes the baseline of `policy_id` to `path`; answers what was written ([`BaselineExport`]).
+/// Writes the baseline of `policy_id` to `path` (with `no_clobber`, never over a file; with
+/// `new_products`, a version 2 file); answers what was written ([`BaselineExport`]).
 pub(super) async fn export(
     client: &Client,
     token: Option<&Secret>,
     policy_id: &str,
-    path: &Path,
-    no_clobber: bool,
+    (path, no_clobber, new_products): (&Path, bool, Option<String>),
     sink: &Sink,
     cancel: &Cancel,
 ) -> Result<Value> {
@@ -56,6 +56,7 @@ pub(super) async fn export(
             ),
             exported_on: Some(now_rfc3339()),
         },
+        new_products,
     );
     baseline.write(path, no_clobber)?;
     sink.verbose(&format!(
@@ -94,7 +95,8 @@ pub(super) async fn test(
 const NAMED_IN_WARNING: usize = 10;
 
 /// What `Import-MSCommercePolicy` would change ([`UpdatePlan`]): every item whose value differs
-/// from the baseline's, set back to it. Items added since the baseline are left as they are (one
+/// from the baseline's, set back to it, and each product added since set to the baseline's
+/// `newProducts` value where it has one. Other items added since are left as they are (one
 /// warning names them); items the service no longer lists are skipped (a verbose line each).
 pub(super) async fn plan(
     client: &Client,
@@ -104,9 +106,10 @@ pub(super) async fn plan(
     cancel: &Cancel,
 ) -> Result<Value> {
     let (baseline, drift) = drift(client, token, path, sink, cancel).await?;
+    // New items the baseline has no value for (a version 1 file, or an offer type) are left.
     let added: Vec<&str> = drift
         .iter()
-        .filter(|d| d.change == Change::Added)
+        .filter(|d| d.change == Change::Added && d.baseline_value.is_none())
         .map(|d| d.id.as_str())
         .collect();
     if !added.is_empty() {
@@ -136,17 +139,22 @@ pub(super) async fn plan(
                 d.scope.name(),
                 d.id
             )),
-            (Change::Changed, Some(value)) if !d.id.is_empty() => {
+            (Change::Changed | Change::Added, Some(value)) if !d.id.is_empty() => {
                 let name = d
                     .name
                     .as_deref()
                     .map(|name| format!(" ({name})"))
                     .unwrap_or_default();
+                let new = if d.change == Change::Added {
+                    " (new since the baseline)"
+                } else {
+                    ""
+                };
                 items.push(PlannedUpdate {
                     update: target(policy_id, d.scope, &d.id, value),
                     target: format!("{} {}{name}", d.scope.name(), d.id),
                     action: format!(
-                        "Set {policy_id} from {} to {value}",
+                        "Set {policy_id} from {} to {value}{new}",
                         d.current_value.as_deref().unwrap_or_default()
                     ),
                 });

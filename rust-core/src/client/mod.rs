@@ -177,7 +177,11 @@ impl Client {
                 policy_id,
                 path,
                 no_clobber,
-            } => baseline::export(self, token, policy_id, path, *no_clobber, &sink, cancel).await,
+                new_products,
+            } => {
+                let file = (path.as_path(), *no_clobber, new_products.clone());
+                baseline::export(self, token, policy_id, file, &sink, cancel).await
+            }
             Operation::TestBaseline { path } => {
                 baseline::test(self, token, path, &sink, cancel).await
             }

@@ -13,8 +13,13 @@ use crate::error::{Error, ErrorKind, Result};
 /// The `format` of every baseline file.
 pub const FORMAT: &str = "MSCommerce.PolicyBaseline";
 
-/// The newest `version` this build reads and the one it writes.
-pub const VERSION: u32 = 1;
+/// The newest `version` this build reads. It writes version 1 unless the baseline says what
+/// to do with new products ([`Baseline::new_products`], version 2), so files that need no more
+/// stay readable by older modules.
+pub const VERSION: u32 = 2;
+
+/// The version of a baseline without `newProducts`.
+const VERSION_1: u32 = 1;
 
 /// Baseline files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -38,6 +43,11 @@ pub struct Baseline {
     /// The service the values were read from.
     #[serde(default)]
     pub service_uri: Option<String>,
+    /// The value of products that are not in the baseline (products Microsoft adds later):
+    /// `Test-MSCommercePolicy` reports such a product when its value differs, and
+    /// `Import-MSCommercePolicy` sets it. None (version 1): they are reported and left as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_products: Option<String>,
     /// Every product's value, by product id.
     #[serde(default)]
     pub products: Vec<ProductEntry>,
@@ -97,8 +107,14 @@ pub struct Provenance {
 }
 
 impl Baseline {
-    /// A baseline of `items` (both scopes), sorted by id so files diff well.
-    pub fn of(policy_id: &str, items: &[Current], provenance: Provenance) -> Self {
+    /// A baseline of `items` (both scopes), sorted by id so files diff well; `new_products`,
+    /// spelled as the service spells it, makes it a version 2 file.
+    pub fn of(
+        policy_id: &str,
+        items: &[Current],
+        provenance: Provenance,
+        new_products: Option<String>,
+    ) -> Self {
         let mut products: Vec<ProductEntry> = items
             .iter()
             .filter(|item| item.scope == Scope::Product)
@@ -121,11 +137,16 @@ impl Baseline {
         offer_types.sort_by(|a, b| a.offer_type.cmp(&b.offer_type));
         Baseline {
             format: FORMAT.to_owned(),
-            version: VERSION,
+            version: if new_products.is_some() {
+                VERSION
+            } else {
+                VERSION_1
+            },
             policy_id: policy_id.to_owned(),
             exported_on: provenance.exported_on,
             tenant_id: provenance.tenant_id,
             service_uri: provenance.service_uri,
+            new_products,
             products,
             offer_types,
         }
@@ -153,6 +174,14 @@ impl Baseline {
             serde_json::from_value(value).map_err(|e| invalid(format!("{e}")))?;
         baseline.policy_id = check_id("policyId", baseline.policy_id)
             .map_err(|e| invalid(e.message().to_owned()))?;
+        if let Some(value) = baseline.new_products.take() {
+            if baseline.version < 2 {
+                return Err(invalid(
+                    "it has \"newProducts\", which needs \"version\": 2".to_owned(),
+                ));
+            }
+            baseline.new_products = Some(checked_value(path, "newProducts", &value)?);
+        }
         let mut seen = HashSet::new();
         for entry in &mut baseline.products {
             entry.product_id = checked_entry(path, "product", &entry.product_id, &mut seen)?;
@@ -228,14 +257,26 @@ impl Baseline {
                         });
                     }
                 }
-                None => drift.push(Drift {
-                    scope: item.scope,
-                    id: item.id.clone(),
-                    name: item.name.clone(),
-                    change: Change::Added,
-                    baseline_value: None,
-                    current_value: item.value.clone(),
-                }),
+                None => {
+                    // A new product the baseline has a value for is drift only when its value
+                    // differs; other new items are reported as they are, with no value wanted.
+                    let wanted = self
+                        .new_products
+                        .as_deref()
+                        .filter(|_| item.scope == Scope::Product);
+                    let now = item.value.as_deref().unwrap_or_default();
+                    if wanted.is_some_and(|wanted| wanted.eq_ignore_ascii_case(now)) {
+                        continue;
+                    }
+                    drift.push(Drift {
+                        scope: item.scope,
+                        id: item.id.clone(),
+                        name: item.name.clone(),
+                        change: Change::Added,
+                        baseline_value: wanted.map(str::to_owned),
+                        current_value: item.value.clone(),
+                    })
+                }
             }
         }
         drift.extend(
@@ -467,7 +508,12 @@ mod tests {
     }
 
     fn baseline(items: &[Current]) -> Baseline {
-        Baseline::of("AllowSelfServicePurchase", items, Provenance::default())
+        Baseline::of(
+            "AllowSelfServicePurchase",
+            items,
+            Provenance::default(),
+            None,
+        )
     }
 
     #[test]
@@ -502,6 +548,58 @@ mod tests {
     }
 
     #[test]
+    fn a_baseline_with_new_products_is_version_2_and_one_without_stays_version_1() {
+        let items = [product("A", "a", "Enabled")];
+        assert_eq!(baseline(&items).version, 1);
+        let with = Baseline::of(
+            "AllowSelfServicePurchase",
+            &items,
+            Provenance::default(),
+            Some("Disabled".into()),
+        );
+        assert_eq!(with.version, 2);
+        let text = with.to_text().unwrap();
+        assert!(text.contains("\"newProducts\": \"Disabled\""), "{text}");
+        assert_eq!(parse(&text).unwrap(), with);
+        assert!(!baseline(&items).to_text().unwrap().contains("newProducts"));
+    }
+
+    #[test]
+    fn a_new_product_gets_the_new_products_value_and_only_differing_ones_drift() {
+        let before = Baseline::of(
+            "AllowSelfServicePurchase",
+            &[product("A", "a", "Enabled"), offer("SaaS", "Enabled")],
+            Provenance::default(),
+            Some("Disabled".into()),
+        );
+        let drift = before.drift(&[
+            product("A", "a", "Enabled"),
+            product("NEW", "new", "Enabled"),
+            product("QUIET", "already blocked", "disabled"),
+            offer("SaaS", "Enabled"),
+            offer("NEWOFFER", "Enabled"),
+        ]);
+        let found: Vec<_> = drift
+            .iter()
+            .map(|d| (d.id.as_str(), d.change, d.baseline_value.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("NEW", Change::Added, Some("Disabled")),
+                ("NEWOFFER", Change::Added, None)
+            ],
+            "offer types are not products: a new one is reported with no value wanted"
+        );
+    }
+
+    #[test]
+    fn a_version_1_file_still_reads() {
+        let read = parse(r#"{"format":"MSCommerce.PolicyBaseline","version":1,"policyId":"P","products":[{"productId":"A","policyValue":"Enabled"}]}"#).unwrap();
+        assert_eq!((read.version, read.new_products), (1, None));
+    }
+
+    #[test]
     fn ids_and_values_compare_without_case() {
         let before = baseline(&[product("abc", "a", "enabled")]);
         assert!(before.drift(&[product("ABC", "a", "Enabled")]).is_empty());
@@ -531,6 +629,7 @@ mod tests {
                 service_uri: Some("http://127.0.0.1:1".into()),
                 exported_on: Some(now_rfc3339()),
             },
+            None,
         );
         written.write(&path, false).unwrap();
         let read = Baseline::read(&path).unwrap();
@@ -576,8 +675,16 @@ mod tests {
                 "version",
             ),
             (
-                r#"{"format":"MSCommerce.PolicyBaseline","version":2,"policyId":"P"}"#,
+                r#"{"format":"MSCommerce.PolicyBaseline","version":3,"policyId":"P"}"#,
                 "update the module",
+            ),
+            (
+                r#"{"format":"MSCommerce.PolicyBaseline","version":1,"policyId":"P","newProducts":"Disabled"}"#,
+                "needs \"version\": 2",
+            ),
+            (
+                r#"{"format":"MSCommerce.PolicyBaseline","version":2,"policyId":"P","newProducts":"Sometimes"}"#,
+                "Sometimes",
             ),
             (
                 r#"{"format":"MSCommerce.PolicyBaseline","version":1}"#,

@@ -229,6 +229,8 @@ pub(crate) enum Operation {
         path: std::path::PathBuf,
         /// Refuse to replace an existing file.
         no_clobber: bool,
+        /// The value of products added after the baseline, spelled as the service spells it.
+        new_products: Option<String>,
     },
     /// `Test-MSCommercePolicy` and the plan of `Import-MSCommercePolicy`: how the tenant
     /// differs from a baseline file.
@@ -386,6 +388,8 @@ pub(crate) enum RawRequest {
         policy_id: String,
         path: String,
         no_clobber: Option<bool>,
+        /// The value of products added after the baseline (`-NewProducts`): a version 2 file.
+        new_products: Option<String>,
     },
     #[serde(rename_all = "camelCase")]
     TestBaseline {
@@ -674,11 +678,13 @@ impl Request {
                 policy_id,
                 path,
                 no_clobber,
+                new_products,
             } => (
                 Operation::ExportBaseline {
                     policy_id: check_id("PolicyId", policy_id)?,
                     path: absolute_path(path)?,
                     no_clobber: no_clobber.unwrap_or(false),
+                    new_products: new_products.map(|v| new_value(Some(v), None)).transpose()?,
                 },
                 operation_id,
                 token,

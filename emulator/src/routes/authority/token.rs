@@ -115,6 +115,11 @@ async fn grant(
             format!("The app requested an unsupported grant type '{grant_type}'."),
         ));
     }
+    // What a client sends as its credential is a secret too: the test run's scan looks for each
+    // assertion (a client's own, signed with its certificate) in all output.
+    if let Some(assertion) = form.client_assertion.as_deref() {
+        crate::secrets::journal(assertion);
+    }
     let credentials = ClientCredentials {
         client_id: form.client_id.as_deref(),
         client_secret: form.client_secret.as_deref(),
