@@ -622,3 +622,178 @@ fn a_cancelled_browser_sign_in_stops_promptly() {
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     assert!(get(emulator, &redirect).is_err(), "the listener is closed");
 }
+
+/// Registers an application of contoso with `roles` and a secret; answers its app id.
+fn add_app(emulator: &Emulator, name: &str, roles: &[&str], secret: &str) -> String {
+    let app = emulator.admin(
+        "POST",
+        "/apps",
+        Some(serde_json::json!({
+            "displayName": name, "tenant": "contoso.onmicrosoft.com", "roles": roles,
+            "secrets": [secret],
+        })),
+    );
+    app["appId"].as_str().expect("app id").to_owned()
+}
+
+#[test]
+fn an_application_signs_in_with_its_secret_and_updates_with_its_permission() {
+    let emulator = Emulator::start();
+    let secret = "app-connect-secret-0123456789abcdef";
+    let app_id = add_app(
+        &emulator,
+        "Automation",
+        &["Policy.ReadWrite.AllowSelfServicePurchase"],
+        secret,
+    );
+    let client = client(&emulator);
+
+    let connection = client
+        .invoke(
+            &request(serde_json::json!({
+                "op": "connect", "flow": "clientSecret", "tenantId": "contoso.onmicrosoft.com",
+                "clientId": app_id, "clientSecret": secret,
+            })),
+            &Cancel::new(),
+        )
+        .expect("connected");
+
+    assert_eq!(connection["authType"], "AppOnly");
+    assert_eq!(connection["appId"], app_id.as_str());
+    assert!(connection["account"].is_null());
+    assert!(connection["expiresOn"].as_u64().is_some());
+    assert!(
+        !connection.to_string().contains(secret),
+        "the connection never shows the secret"
+    );
+    client
+        .invoke(
+            &request(serde_json::json!({
+                "op": "updateProductPolicy", "policyId": harness::POLICY,
+                "productId": harness::PRODUCT, "value": "Disabled",
+            })),
+            &Cancel::new(),
+        )
+        .expect("updated with the application's permission");
+    assert_eq!(emulator.product_value(harness::PRODUCT), "Disabled");
+}
+
+#[test]
+fn an_application_with_the_read_permission_reads_and_is_refused_a_change_naming_the_permission() {
+    let emulator = Emulator::start();
+    let secret = "app-reader-secret-0123456789abcdef";
+    let app_id = add_app(
+        &emulator,
+        "Report",
+        &["Policy.Read.AllowSelfServicePurchase"],
+        secret,
+    );
+    let client = client(&emulator);
+    client
+        .invoke(
+            &request(serde_json::json!({
+                "op": "connect", "flow": "clientSecret", "tenantId": "contoso.onmicrosoft.com",
+                "clientId": app_id, "clientSecret": secret,
+            })),
+            &Cancel::new(),
+        )
+        .expect("connected");
+
+    client
+        .invoke(
+            &request(serde_json::json!({"op": "getPolicies"})),
+            &Cancel::new(),
+        )
+        .expect("a read");
+    let error = client
+        .invoke(
+            &request(serde_json::json!({
+                "op": "updateProductPolicy", "policyId": harness::POLICY,
+                "productId": harness::PRODUCT, "value": "Disabled",
+            })),
+            &Cancel::new(),
+        )
+        .expect_err("no write permission");
+
+    assert_eq!(error.http_status(), Some(403));
+    assert!(
+        error
+            .message()
+            .contains("Policy.ReadWrite.AllowSelfServicePurchase"),
+        "{}",
+        error.message()
+    );
+    assert_eq!(emulator.product_value(harness::PRODUCT), "Enabled");
+}
+
+#[test]
+fn a_managed_identity_signs_in_through_the_endpoint_the_variables_name() {
+    let emulator = Emulator::start();
+    emulator.admin(
+        "POST",
+        "/apps",
+        Some(serde_json::json!({
+            "displayName": "Runbook", "tenant": "contoso.onmicrosoft.com",
+            "roles": ["Policy.ReadWrite.AllowSelfServicePurchase"], "managedIdentity": "system",
+        })),
+    );
+    let identity = emulator.admin("GET", "/identity", None);
+    let client = client(&emulator);
+    let mut variables = harness::session_variables();
+    variables["IDENTITY_ENDPOINT"] = identity["identityEndpoint"].clone();
+    variables["IDENTITY_HEADER"] = identity["identityHeader"].clone();
+    let connect = serde_json::json!({
+        "op": "connect", "flow": "managedIdentity", "variables": variables,
+    });
+
+    let connection = client
+        .invoke(
+            &Request::from_json(&connect.to_string()).expect("request"),
+            &Cancel::new(),
+        )
+        .expect("connected");
+
+    assert_eq!(connection["authType"], "ManagedIdentity");
+    assert_eq!(connection["flow"], "AppService");
+}
+
+#[test]
+fn a_wrong_secret_relays_the_authority_code_and_keeps_the_session_there_was() {
+    let emulator = Emulator::start();
+    let secret = "app-keep-secret-0123456789abcdef";
+    let app_id = add_app(
+        &emulator,
+        "Automation",
+        &["Policy.ReadWrite.AllowSelfServicePurchase"],
+        secret,
+    );
+    let client = client(&emulator);
+    let connect = |secret: &str| {
+        client.invoke(
+            &request(serde_json::json!({
+                "op": "connect", "flow": "clientSecret", "tenantId": "contoso.onmicrosoft.com",
+                "clientId": app_id, "clientSecret": secret,
+            })),
+            &Cancel::new(),
+        )
+    };
+    connect(secret).expect("connected");
+
+    let error = connect("a-wrong-secret-0123456789abcdef").expect_err("refused");
+
+    assert!(
+        error
+            .message()
+            .starts_with("Unable to establish connection")
+            && error.message().contains("AADSTS7000215"),
+        "{}",
+        error.message()
+    );
+    let connection = client
+        .invoke(
+            &request(serde_json::json!({"op": "getConnection"})),
+            &Cancel::new(),
+        )
+        .expect("connection");
+    assert_eq!(connection["appId"], app_id.as_str());
+}
