@@ -719,8 +719,9 @@ fn an_application_with_the_read_permission_reads_and_is_refused_a_change_naming_
     assert!(
         error
             .message()
-            .contains("Policy.ReadWrite.AllowSelfServicePurchase"),
-        "{}",
+            .contains("needs the application permission Policy.ReadWrite.AllowSelfServicePurchase")
+            && error.message().contains("administrator's consent"),
+        "the module's own advice, whatever the service's body says: {}",
         error.message()
     );
     assert_eq!(emulator.product_value(harness::PRODUCT), "Enabled");

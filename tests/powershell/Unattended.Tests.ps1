@@ -243,7 +243,7 @@ Describe 'Permissions and failures' {
         Connect-MSCommerce -ClientSecretCredential $readOnly -TenantId $tenant -AuthorityUri $authority 6>$null
         @(Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase).Count | Should -BeGreaterThan 0
         $null = Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0H9MP -Value Disabled -ErrorAction SilentlyContinue -ErrorVariable failures 6>$null
-        $failures[0].Exception.Message | Should -BeLike '*Policy.ReadWrite.AllowSelfServicePurchase*consent*'
+        $failures[0].Exception.Message | Should -BeLike '*needs the application permission Policy.ReadWrite.AllowSelfServicePurchase*administrator''s consent*'
         Get-TestServiceValue -Emulator $emulator -Token $adminToken CFQ7TTC0H9MP | Should -BeExactly 'Enabled'
     }
 
@@ -251,7 +251,7 @@ Describe 'Permissions and failures' {
         $none = [pscredential]::new($noRole.appId, (ConvertTo-SecureString $noRoleSecret -AsPlainText -Force))
         Connect-MSCommerce -ClientSecretCredential $none -TenantId $tenant -AuthorityUri $authority 6>$null
         $null = Get-MSCommercePolicies -ErrorAction SilentlyContinue -ErrorVariable failures
-        $failures[0].Exception.Message | Should -BeLike '*403*Policy.Read*'
+        $failures[0].Exception.Message | Should -BeLike '*403*needs the application permission Policy.Read.AllowSelfServicePurchase*'
     }
 
     It 'a wrong secret relays the authority''s AADSTS code and keeps the connection there was' {

@@ -46,6 +46,28 @@ pub(crate) fn http_failure(
         .with_response(status, if body.is_empty() { None } else { Some(body) })
 }
 
+/// The application permissions of M365 License Manager: reads, and reads and changes.
+const READ_PERMISSION: &str = "Policy.Read.AllowSelfServicePurchase";
+const READ_WRITE_PERMISSION: &str = "Policy.ReadWrite.AllowSelfServicePurchase";
+
+/// A 403 answered to an application's own token says what to do, whatever the service's body
+/// says: which application permission to grant (`write`: the one that allows changes) and that
+/// an administrator must consent to it. The contract's message stays in front, unchanged.
+pub(crate) fn app_permission_hint(error: Error, write: bool) -> Error {
+    let permission = if write {
+        READ_WRITE_PERMISSION.to_owned()
+    } else {
+        format!("{READ_PERMISSION} (or {READ_WRITE_PERMISSION})")
+    };
+    let message = format!(
+        "{} The application needs the application permission {permission} of M365 License \
+         Manager ({}) in this tenant, granted with an administrator's consent.",
+        error.message(),
+        crate::auth::signin::LICENSING_RESOURCE
+    );
+    error.with_message(message)
+}
+
 /// Prefixes a transport or decoding failure with what failed, in the contract's shape.
 pub(crate) fn other_failure(what_failed: &str, target: Option<&str>, error: Error) -> Error {
     if error.is_cancelled() {
@@ -166,6 +188,24 @@ fn core_reason(status: u16) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_403_to_an_application_names_the_permission_after_the_contract_message() {
+        let error = Error::new(ErrorKind::Forbidden, "Failed to update product policy, ...");
+        let write = app_permission_hint(error.clone(), true);
+        assert!(write
+            .message()
+            .starts_with("Failed to update product policy, ..."));
+        assert!(write.message().contains(
+            "permission Policy.ReadWrite.AllowSelfServicePurchase of M365 License Manager"
+        ));
+        assert!(write.message().contains("administrator's consent"));
+        assert_eq!(write.kind(), ErrorKind::Forbidden);
+        let read = app_permission_hint(error, false);
+        assert!(read
+            .message()
+            .contains("Policy.Read.AllowSelfServicePurchase (or Policy.ReadWrite"));
+    }
 
     fn response(status: u16, body: &str) -> Response {
         Response {

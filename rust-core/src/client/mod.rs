@@ -250,12 +250,16 @@ impl Client {
             .await
             .map_err(|e| messages::other_failure(&what_failed, request.target(), e))?;
         if !(200..300).contains(&response.status) {
-            return Err(messages::http_failure(
+            let error = messages::http_failure(
                 &what_failed,
                 request.target(),
                 &response,
                 self.config.edition,
-            ));
+            );
+            if response.status == 403 && account_of(&token).app_only {
+                return Err(messages::app_permission_hint(error, request.is_write()));
+            }
+            return Err(error);
         }
         Ok(response)
     }
