@@ -276,28 +276,28 @@ const REQUEST_KEYS: &[&str] = &[
     "exclude",
     "path",
     "noClobber",
+    "newProducts",
+    "clientSecret",
+    "certificate",
     "kind",
     "word",
 ];
 
-const OPS: &[&str] = &[
-    "connect",
-    "getConnection",
-    "disconnect",
-    "getPolicies",
-    "getPolicy",
-    "getProductPolicies",
-    "getProductPolicy",
-    "updateProductPolicy",
-    "updateProductPolicies",
-    "selectItems",
-    "planUpdate",
-    "planImport",
-    "exportBaseline",
-    "testBaseline",
-    "complete",
-    "deleteEverything",
-];
+/// Every operation of the protocol, as its schema names them (so a new one is fuzzed too), and
+/// one that does not exist.
+fn ops() -> Vec<String> {
+    let schemas = mscommerce_core::protocol::wire_schemas();
+    let mut ops: Vec<String> = schemas["RawRequest"]["oneOf"]
+        .as_array()
+        .expect("one schema per operation")
+        .iter()
+        .filter_map(|variant| variant["properties"]["op"]["const"].as_str())
+        .map(str::to_owned)
+        .collect();
+    assert!(ops.len() > 10, "the schema names the operations: {ops:?}");
+    ops.push("deleteEverything".to_owned());
+    ops
+}
 
 const CONFIG_KEYS: &[&str] = &[
     "serviceUri",
@@ -365,7 +365,7 @@ proptest! {
     #[test]
     fn request_from_any_object_is_parsed_or_refused_never_a_panic(
         mut object in object_with(REQUEST_KEYS),
-        op in prop::sample::select(OPS.to_vec()),
+        op in prop::sample::select(ops()),
     ) {
         object["op"] = json!(op);
         check_request(&object.to_string())?;
