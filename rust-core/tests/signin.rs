@@ -623,6 +623,14 @@ fn a_cancelled_browser_sign_in_stops_promptly() {
     assert!(get(emulator, &redirect).is_err(), "the listener is closed");
 }
 
+/// A `connect` of contoso's application `app_id` with its secret.
+fn secret_connect(app_id: &str, secret: &str) -> Request {
+    request(serde_json::json!({
+        "op": "connect", "flow": "clientSecret", "tenantId": "contoso.onmicrosoft.com",
+        "clientId": app_id, "clientSecret": secret,
+    }))
+}
+
 /// Registers an application of contoso with `roles` and a secret; answers its app id.
 fn add_app(emulator: &Emulator, name: &str, roles: &[&str], secret: &str) -> String {
     let app = emulator.admin(
@@ -649,13 +657,7 @@ fn an_application_signs_in_with_its_secret_and_updates_with_its_permission() {
     let client = client(&emulator);
 
     let connection = client
-        .invoke(
-            &request(serde_json::json!({
-                "op": "connect", "flow": "clientSecret", "tenantId": "contoso.onmicrosoft.com",
-                "clientId": app_id, "clientSecret": secret,
-            })),
-            &Cancel::new(),
-        )
+        .invoke(&secret_connect(&app_id, secret), &Cancel::new())
         .expect("connected");
 
     assert_eq!(connection["authType"], "AppOnly");
@@ -690,13 +692,7 @@ fn an_application_with_the_read_permission_reads_and_is_refused_a_change_naming_
     );
     let client = client(&emulator);
     client
-        .invoke(
-            &request(serde_json::json!({
-                "op": "connect", "flow": "clientSecret", "tenantId": "contoso.onmicrosoft.com",
-                "clientId": app_id, "clientSecret": secret,
-            })),
-            &Cancel::new(),
-        )
+        .invoke(&secret_connect(&app_id, secret), &Cancel::new())
         .expect("connected");
 
     client
@@ -769,15 +765,7 @@ fn a_wrong_secret_relays_the_authority_code_and_keeps_the_session_there_was() {
         secret,
     );
     let client = client(&emulator);
-    let connect = |secret: &str| {
-        client.invoke(
-            &request(serde_json::json!({
-                "op": "connect", "flow": "clientSecret", "tenantId": "contoso.onmicrosoft.com",
-                "clientId": app_id, "clientSecret": secret,
-            })),
-            &Cancel::new(),
-        )
-    };
+    let connect = |secret: &str| client.invoke(&secret_connect(&app_id, secret), &Cancel::new());
     connect(secret).expect("connected");
 
     let error = connect("a-wrong-secret-0123456789abcdef").expect_err("refused");

@@ -466,55 +466,45 @@ impl Request {
                 redirect_uri,
                 login_hint,
                 context_scope,
-                timeout_seconds: _,
-                client_secret,
-                certificate,
-            } if APP_FLOWS.contains(&flow.as_str()) => {
-                if redirect_uri.is_some() || login_hint.is_some() || context_scope.is_some() {
-                    return Err(Error::new(
-                        ErrorKind::InvalidArgument,
-                        "An application signs in without a redirect URI, login hint or context scope.",
-                    ));
-                }
-                let app = app_connect(&flow, tenant_id, client_id, client_secret, certificate)?;
-                let resource = resource
-                    .map(|r| r.trim().to_owned())
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or_else(|| crate::auth::signin::LICENSING_RESOURCE.to_owned());
-                (Operation::ConnectApp { app, resource }, operation_id, None)
-            }
-            RawRequest::Connect {
-                operation_id,
-                flow,
-                tenant_id,
-                client_id,
-                resource,
-                redirect_uri,
-                login_hint,
-                context_scope,
                 timeout_seconds,
                 client_secret,
                 certificate,
             } => {
-                if client_secret.is_some() || certificate.is_some() {
-                    return Err(Error::new(
-                        ErrorKind::InvalidArgument,
-                        "A user signs in without a client secret or certificate.",
-                    ));
-                }
-                let options = ConnectOptions::parse(RawConnect {
-                    flow,
-                    signin: RawSignIn {
-                        tenant_id,
-                        client_id,
-                        resource,
-                    },
-                    redirect_uri,
-                    login_hint,
-                    context_scope,
-                    timeout_seconds,
-                })?;
-                (Operation::Connect { options }, operation_id, None)
+                let operation = if APP_FLOWS.contains(&flow.as_str()) {
+                    if redirect_uri.is_some() || login_hint.is_some() || context_scope.is_some() {
+                        return Err(Error::new(
+                            ErrorKind::InvalidArgument,
+                            "An application signs in without a redirect URI, login hint or context scope.",
+                        ));
+                    }
+                    let app = app_connect(&flow, tenant_id, client_id, client_secret, certificate)?;
+                    let resource = resource
+                        .map(|r| r.trim().to_owned())
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or_else(|| crate::auth::signin::LICENSING_RESOURCE.to_owned());
+                    Operation::ConnectApp { app, resource }
+                } else {
+                    if client_secret.is_some() || certificate.is_some() {
+                        return Err(Error::new(
+                            ErrorKind::InvalidArgument,
+                            "A user signs in without a client secret or certificate.",
+                        ));
+                    }
+                    let options = ConnectOptions::parse(RawConnect {
+                        flow,
+                        signin: RawSignIn {
+                            tenant_id,
+                            client_id,
+                            resource,
+                        },
+                        redirect_uri,
+                        login_hint,
+                        context_scope,
+                        timeout_seconds,
+                    })?;
+                    Operation::Connect { options }
+                };
+                (operation, operation_id, None)
             }
             RawRequest::Disconnect {
                 operation_id,
