@@ -27,6 +27,7 @@ pub mod http;
 pub mod log;
 pub(crate) mod policy;
 pub mod protocol;
+pub mod report;
 pub(crate) mod secret;
 pub mod settings;
 

@@ -398,7 +398,7 @@ pub fn now_rfc3339() -> String {
 }
 
 /// Unix seconds as RFC 3339, UTC.
-fn rfc3339(unix_seconds: u64) -> String {
+pub(crate) fn rfc3339(unix_seconds: u64) -> String {
     let days = unix_seconds / 86_400;
     let rest = unix_seconds % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm), in unsigned terms.
@@ -467,7 +467,7 @@ fn file_error(path: &Path, verb: &str, error: &std::io::Error) -> Error {
 }
 
 /// A file beside `path` (same folder, so the rename cannot cross file systems).
-fn temporary_path(path: &Path) -> Result<PathBuf> {
+pub(crate) fn temporary_path(path: &Path) -> Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidArgument,
