@@ -119,9 +119,14 @@ pub fn render(input: &ReportInput) -> String {
     ));
     if drift_shown {
         page.raw(&format!(
-            " · <b>{}</b> in <b>{}</b> differ from the baseline",
+            " · <b>{}</b> in <b>{}</b> {} from the baseline",
             plural(summary.drifted_cells, "value"),
-            plural(summary.drifted_tenants, "tenant")
+            plural(summary.drifted_tenants, "tenant"),
+            if summary.drifted_cells == 1 {
+                "differs"
+            } else {
+                "differ"
+            }
         ));
     } else {
         page.raw(" · no baseline, so no drift is shown");

@@ -155,6 +155,40 @@ impl Browser {
         }
     }
 
+    /// Opens `url` in a new tab whose page may run no script at all (DevTools still answers).
+    pub async fn open_without_scripts(&mut self, url: &str) -> Page {
+        let page = self.open("about:blank").await;
+        self.call(
+            Some(&page.session),
+            "Emulation.setScriptExecutionDisabled",
+            json!({ "value": true }),
+        )
+        .await;
+        self.call(Some(&page.session), "Page.navigate", json!({ "url": url }))
+            .await;
+        page
+    }
+
+    /// The page's HTML as the DOM has it now, read through DevTools' DOM domain, so it works
+    /// with scripts off.
+    pub async fn html(&mut self, page: &Page) -> String {
+        let document = self
+            .call(
+                Some(&page.session),
+                "DOM.getDocument",
+                json!({ "depth": 0 }),
+            )
+            .await;
+        let html = self
+            .call(
+                Some(&page.session),
+                "DOM.getOuterHTML",
+                json!({ "nodeId": document["root"]["nodeId"] }),
+            )
+            .await;
+        html["outerHTML"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// Evaluates JavaScript in the page and returns its value (`null` while the page loads or
     /// navigates: the context it ran in may be gone).
     pub async fn eval(&mut self, page: &Page, expression: &str) -> Value {
