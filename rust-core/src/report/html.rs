@@ -28,7 +28,7 @@ h1{font-size:20px;margin:0 0 6px}\
 table{border-collapse:separate;border-spacing:0;font-size:13px}\
 caption{caption-side:top;text-align:left;padding:6px 20px;color:#555}\
 th,td{border-right:1px solid #e0e0e0;border-bottom:1px solid #e0e0e0;padding:4px 8px;text-align:left;vertical-align:top}\
-td{min-width:7em;max-width:13em;overflow-wrap:anywhere}\
+td{min-width:7em;max-width:13em;overflow-wrap:break-word}\
 thead th{position:sticky;top:0;z-index:2;background:#f5f5f5;min-width:8em;max-width:14em;font-weight:600}\
 th[scope=row]{position:sticky;left:0;z-index:1;background:#fff;min-width:15em;max-width:22em;font-weight:600}\
 thead th.corner{left:0;z-index:3}\
@@ -303,6 +303,10 @@ impl Page {
             self.raw(">");
         }
         match (&cell.value, cell.drift) {
+            // The longest value breaks between its words, not inside them, in narrow columns.
+            (Some(value), _) if value == "OnlyTrialsWithoutPaymentMethod" => {
+                self.raw("Only<wbr>Trials<wbr>Without<wbr>Payment<wbr>Method");
+            }
             (Some(value), _) => self.text(value),
             (None, Some(CellDrift::Removed)) => self.raw("—"),
             (None, _) => self.raw("no value"),
@@ -480,7 +484,12 @@ mod tests {
             td(&html, "two", "A"),
             "<td class=\"none\" data-product-id=\"A\">—</td>"
         );
-        assert!(td(&html, "two", "B").contains("data-value=\"OnlyTrialsWithoutPaymentMethod\""));
+        assert_eq!(
+            td(&html, "two", "B"),
+            "<td class=\"v-trial\" data-product-id=\"B\" data-value=\"OnlyTrialsWithoutPaymentMethod\">\
+             Only<wbr>Trials<wbr>Without<wbr>Payment<wbr>Method</td>",
+            "the value's text breaks between words"
+        );
         let heads = html.matches("<th scope=\"col\" data-product-id=").count();
         assert_eq!(heads, 2, "one column per product, ids without case");
     }
