@@ -376,19 +376,37 @@ async fn the_report_with_javascript_off_still_has_the_whole_table() {
     );
     // `--dump-dom` reads the page through script, so with scripts off it prints nothing; the
     // DevTools DOM domain reads it without.
-    let dom = tokio::time::timeout(Duration::from_secs(90), async {
+    // A page whose script would change it shows that scripts really are off in such a tab.
+    let probe = folder.join("script-probe.html");
+    std::fs::write(
+        &probe,
+        "<!DOCTYPE html><p id=\"m\">scripts off</p>\
+         <script>document.getElementById('m').textContent = 'scripts ran'</script>",
+    )
+    .expect("the probe page is written");
+    let probe_url = format!(
+        "file://{}",
+        probe.canonicalize().expect("the probe's path").display()
+    );
+    let (probed, dom) = tokio::time::timeout(Duration::from_secs(90), async {
         let mut browser = chromium::Browser::launch(&binary).await;
-        let tab = browser.open_without_scripts(&url).await;
-        loop {
-            let html = browser.html(&tab).await;
-            if html.contains("</tbody>") {
-                return html;
+        let mut loaded = Vec::new();
+        for (url, end) in [(&probe_url, "</script>"), (&url, "</tbody>")] {
+            let tab = browser.open_without_scripts(url).await;
+            loop {
+                let html = browser.html(&tab).await;
+                if html.contains(end) {
+                    loaded.push(html);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        (loaded.remove(0), loaded.remove(0))
     })
     .await
-    .expect("the page loads within 90 s");
+    .expect("the pages load within 90 s");
+    assert!(probed.contains(">scripts off</p>"), "{probed}");
     std::fs::write(folder.join("report-noscript.dom.html"), &dom).expect("the DOM is kept");
     assert_eq!(read_table(&dom), expected(&input));
 }

@@ -170,23 +170,27 @@ impl Browser {
     }
 
     /// The page's HTML as the DOM has it now, read through DevTools' DOM domain, so it works
-    /// with scripts off.
+    /// with scripts off. Empty while a navigation replaces the document between the two calls:
+    /// callers poll until what they wait for is there.
     pub async fn html(&mut self, page: &Page) -> String {
         let document = self
-            .call(
+            .reply(
                 Some(&page.session),
                 "DOM.getDocument",
                 json!({ "depth": 0 }),
             )
             .await;
         let html = self
-            .call(
+            .reply(
                 Some(&page.session),
                 "DOM.getOuterHTML",
-                json!({ "nodeId": document["root"]["nodeId"] }),
+                json!({ "nodeId": document["result"]["root"]["nodeId"] }),
             )
             .await;
-        html["outerHTML"].as_str().unwrap_or_default().to_owned()
+        html["result"]["outerHTML"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Evaluates JavaScript in the page and returns its value (`null` while the page loads or
