@@ -47,6 +47,7 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod faults;
+pub mod gdap;
 pub mod keys;
 pub mod middleware;
 pub mod model;

@@ -88,23 +88,49 @@ pub struct AccessClaims {
     /// The application permissions (app-only tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
-    /// The template ids of the user's directory roles (user tokens).
+    /// The template ids of the user's directory roles (user tokens): in another tenant than the
+    /// user's own, the roles of the partner's delegated admin relationships there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wids: Vec<String>,
+    /// The issuer of the user's home tenant, when the token is for another tenant (a partner
+    /// user acting in a customer tenant), as Entra marks such tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 impl AccessClaims {
     /// The claims of a delegated token for `user`, obtained by `client_id`, valid from `now` for
     /// `lifetime_s` seconds (a negative lifetime gives a token that expired that long ago).
     pub fn for_user(user: &User, client_id: &str, now: i64, lifetime_s: i64) -> Self {
+        Self::for_user_in(
+            &user.tenant_id,
+            &user.roles,
+            user,
+            client_id,
+            now,
+            lifetime_s,
+        )
+    }
+
+    /// Like [`AccessClaims::for_user`], for `tenant` with `roles` there: the user's own tenant
+    /// and roles, or a customer tenant and the roles a delegated admin relationship grants (then
+    /// `idp` names the user's home tenant).
+    pub fn for_user_in(
+        tenant: &TenantId,
+        roles: &[Role],
+        user: &User,
+        client_id: &str,
+        now: i64,
+        lifetime_s: i64,
+    ) -> Self {
         let (iat, exp) = window(now, lifetime_s);
         Self {
             aud: RESOURCE_APP_ID.to_owned(),
-            iss: issuer(&user.tenant_id),
+            iss: issuer(tenant),
             iat,
             nbf: iat,
             exp,
-            tid: user.tenant_id.to_string(),
+            tid: tenant.to_string(),
             oid: user.oid.clone(),
             sub: pairwise_subject(&user.oid, client_id),
             appid: client_id.to_owned(),
@@ -117,11 +143,11 @@ impl AccessClaims {
             name: Some(user.display_name.clone()),
             scp: Some(DELEGATED_PERMISSION.to_owned()),
             roles: None,
-            wids: user
-                .roles
+            wids: roles
                 .iter()
                 .map(|role| role.template_id().to_owned())
                 .collect(),
+            idp: (*tenant != user.tenant_id).then(|| issuer(&user.tenant_id)),
         }
     }
 
@@ -161,6 +187,7 @@ impl AccessClaims {
             scp: None,
             roles: (!roles.is_empty()).then_some(roles),
             wids: Vec::new(),
+            idp: None,
         }
     }
 
@@ -219,6 +246,9 @@ pub struct IdClaims {
     pub nonce: Option<String>,
     /// `2.0`.
     pub ver: String,
+    /// The issuer of the user's home tenant, when the token is for another tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 impl IdClaims {
@@ -230,20 +260,33 @@ impl IdClaims {
         now: i64,
         lifetime_s: i64,
     ) -> Self {
+        Self::for_user_in(&user.tenant_id, user, client_id, nonce, now, lifetime_s)
+    }
+
+    /// Like [`IdClaims::for_user`], in `tenant` (a customer tenant for a partner user).
+    pub fn for_user_in(
+        tenant: &TenantId,
+        user: &User,
+        client_id: &str,
+        nonce: Option<String>,
+        now: i64,
+        lifetime_s: i64,
+    ) -> Self {
         let (iat, exp) = window(now, lifetime_s);
         Self {
             aud: client_id.to_owned(),
-            iss: issuer(&user.tenant_id),
+            iss: issuer(tenant),
             iat,
             nbf: iat,
             exp,
             sub: pairwise_subject(&user.oid, client_id),
             oid: user.oid.clone(),
-            tid: user.tenant_id.to_string(),
+            tid: tenant.to_string(),
             preferred_username: user.upn.clone(),
             name: user.display_name.clone(),
             nonce,
             ver: "2.0".to_owned(),
+            idp: (*tenant != user.tenant_id).then(|| issuer(&user.tenant_id)),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! | `GET`, `PUT /settings` | the authority's lifetimes ([`knobs`]) |
 //! | `GET`, `POST /apps`, `POST /apps/{appId}/consent` | app registrations for app-only sign-in ([`apps`]) |
 //! | `GET /identity` | the managed identity endpoints and their secret ([`apps`]) |
+//! | `GET`, `POST /relationships`, `GET`, `PUT`, `DELETE /relationships/{id}`, `POST /relationships/{id}/expire` | delegated admin relationships (GDAP) ([`relationships`]) |
 //! | `POST /federated-tokens` `{"subject"[,"audience"][,"lifetimeSeconds"]}` | a federated token for tests ([`apps`]) |
 
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub mod apps;
 pub mod knobs;
 pub mod page;
 pub mod products;
+pub mod relationships;
 pub mod tenants;
 
 /// The routes of this area, relative to `/admin`.
@@ -47,6 +49,17 @@ pub fn router() -> Router<AppState> {
         .route("/apps/{app_id}/consent", post(apps::consent))
         .route("/identity", get(apps::identity))
         .route("/federated-tokens", post(apps::federated_token))
+        .route(
+            "/relationships",
+            get(relationships::list).post(relationships::add),
+        )
+        .route(
+            "/relationships/{id}",
+            get(relationships::get)
+                .put(relationships::change)
+                .delete(relationships::remove),
+        )
+        .route("/relationships/{id}/expire", post(relationships::expire))
         .route(
             "/faults",
             get(knobs::get_faults)
