@@ -491,3 +491,36 @@ async fn the_admin_api_refuses_what_makes_no_sense() {
         "nothing was added"
     );
 }
+
+#[tokio::test]
+async fn the_admin_page_lists_the_tenants_relationships() {
+    let server = TestServer::start().await;
+    expire(&server, ADATUM_RELATIONSHIP_ID).await;
+    let html = |query: &'static str| {
+        let server = &server;
+        async move {
+            let response = server
+                .client()
+                .get(server.url(&format!("/admin?tenant={query}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.unwrap()
+        }
+    };
+    let partner = html("treyresearch").await;
+    assert_eq!(
+        partner.matches("<tr data-relationship-id=").count(),
+        3,
+        "{partner}"
+    );
+    assert!(partner.contains(&format!(
+        "<tr data-relationship-id=\"{ADATUM_RELATIONSHIP_ID}\"><td>treyresearch</td>\
+         <td>adatum</td><td>Billing Administrator</td><td>{PARTNER_ADMIN_UPN}</td>"
+    )));
+    let customer = html("litware").await;
+    assert_eq!(customer.matches("<tr data-relationship-id=").count(), 1);
+    assert!(customer.contains("<td>Global Administrator</td>"));
+    assert!(partner.contains("<td>expired</td>") && !customer.contains("<td>expired</td>"));
+}
