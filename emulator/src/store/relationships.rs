@@ -304,7 +304,7 @@ fn relationship_row(row: &Row<'_>) -> rusqlite::Result<Relationship> {
             upn: upn.to_owned(),
         })
         .collect();
-    users.sort_by(|a, b| a.upn.to_lowercase().cmp(&b.upn.to_lowercase()));
+    users.sort_by_key(|user| user.upn.to_lowercase());
     Ok(Relationship {
         id: row.get(0)?,
         display_name: row.get(1)?,
