@@ -135,7 +135,9 @@ fn missing_permission(app_id: &str, permission: &str) -> ApiError {
 /// 401 (expired, not signed by the emulator's key, another audience, an unknown issuer or
 /// tenant); a user without the Global Administrator, Billing Administrator or Global Reader role,
 /// or an app-only token without `Policy.Read.AllowSelfServicePurchase` or
-/// `Policy.ReadWrite.AllowSelfServicePurchase`, a 403. Records the [`Caller`] and its
+/// `Policy.ReadWrite.AllowSelfServicePurchase`, a 403. A partner user's token for a customer
+/// tenant (with `idp`) gets the roles of the partner's active delegated admin relationships at
+/// this moment, not the token's `wids`; none is a 403. Records the [`Caller`] and its
 /// [`TenantId`] as request extensions. The token itself is never logged.
 pub async fn require_user(
     State(state): State<AppState>,

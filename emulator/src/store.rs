@@ -1113,6 +1113,60 @@ mod tests {
         assert!(module.is_public() && module.home_tenant_id.is_none());
     }
 
+    #[tokio::test]
+    async fn a_version_3_database_gains_the_partner_its_customers_and_relationships() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // What the previous emulator wrote: schema 3, contoso only, one product changed.
+            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            for migration in &MIGRATIONS[..3] {
+                conn.execute_batch(migration.sql).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO policies VALUES ('AllowSelfServicePurchase', 'd');
+                 INSERT INTO products VALUES ('CFQ7TTC0LH3L', 'Power Automate per user', 0);
+                 INSERT INTO tenants VALUES ('00000000-0000-0000-0000-0000000c0de1', 'contoso');
+                 INSERT INTO tenant_policies VALUES
+                     ('00000000-0000-0000-0000-0000000c0de1', 'AllowSelfServicePurchase', 'Enabled');
+                 INSERT INTO product_policies VALUES ('00000000-0000-0000-0000-0000000c0de1',
+                     'AllowSelfServicePurchase', 'CFQ7TTC0LH3L', 'Disabled');
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let adatum = TenantId::new(crate::seed::ADATUM_TENANT_ID);
+        let gained = store
+            .product_policy(&adatum, "AllowSelfServicePurchase", "CFQ7TTC0LH3L")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(gained.policy_value, PolicyValue::Enabled);
+        let contoso = TenantId::new(crate::seed::DEFAULT_TENANT_ID);
+        let kept = store
+            .product_policy(&contoso, "AllowSelfServicePurchase", "CFQ7TTC0LH3L")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.policy_value, PolicyValue::Disabled);
+        assert_eq!(store.relationships(None, None).await.unwrap().len(), 3);
+        let access = store
+            .tenant_access(crate::seed::PARTNER_ADMIN_OID, &adatum, clock::now_ms())
+            .await
+            .unwrap();
+        assert_eq!(
+            access,
+            Some(crate::model::TenantAccess::Delegated(vec![
+                crate::model::Role::BillingAdministrator
+            ]))
+        );
+        let consented = store
+            .service_principal(crate::seed::PARTNER_APP_CLIENT_ID, &adatum)
+            .await
+            .unwrap();
+        assert!(consented.is_some());
+    }
+
     #[test]
     fn reset_deletes_the_database_only() {
         let dir = tempfile::tempdir().unwrap();

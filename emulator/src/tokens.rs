@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{KeyError, SigningKey};
-use crate::model::{AppPermission, AppRegistration, Role, TenantId, User};
+use crate::model::{AppPermission, AppRegistration, Role, TenantAccess, TenantId, User};
 use crate::secrets;
 use crate::store::{Store, StoreError};
 
@@ -421,6 +421,15 @@ pub enum MintError {
         /// The UPN asked for.
         upn: String,
     },
+    /// The user belongs to another tenant, and no active delegated admin relationship of
+    /// theirs gives them a role in this one.
+    #[error("user '{upn}' has no active delegated admin relationship in tenant '{tenant}'")]
+    NoAccess {
+        /// The tenant asked for.
+        tenant: String,
+        /// The UPN asked for.
+        upn: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -431,7 +440,8 @@ pub enum MintError {
 
 /// Mints a delegated access token for the user `upn` of `tenant` (an id, domain or name), as if
 /// the MSCommerce module had signed them in: what the `token` command and `POST /admin/tokens`
-/// hand out.
+/// hand out. A partner user gets a token for a customer tenant as the token endpoint would give
+/// it (the roles of their active delegated admin relationships there).
 pub async fn mint_user_token(
     store: &Store,
     key: &SigningKey,
@@ -447,12 +457,31 @@ pub async fn mint_user_token(
     let user = store
         .user_by_upn(upn)
         .await?
-        .filter(|user| user.tenant_id == found.id)
         .ok_or_else(|| MintError::UnknownUser {
             tenant: tenant.to_owned(),
             upn: upn.to_owned(),
         })?;
-    let claims = AccessClaims::for_user(&user, crate::seed::MODULE_CLIENT_ID, now, lifetime_s);
+    let claims = if user.tenant_id == found.id {
+        AccessClaims::for_user(&user, crate::seed::MODULE_CLIENT_ID, now, lifetime_s)
+    } else {
+        let now_ms = now.saturating_mul(1000);
+        let Some(TenantAccess::Delegated(roles)) =
+            store.tenant_access(&user.oid, &found.id, now_ms).await?
+        else {
+            return Err(MintError::NoAccess {
+                tenant: tenant.to_owned(),
+                upn: upn.to_owned(),
+            });
+        };
+        AccessClaims::for_user_in(
+            &found.id,
+            &roles,
+            &user,
+            crate::seed::MODULE_CLIENT_ID,
+            now,
+            lifetime_s,
+        )
+    };
     Ok(Minted {
         token: key.sign(&claims)?,
         expires_on: claims.exp,

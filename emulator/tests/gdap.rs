@@ -524,3 +524,28 @@ async fn the_admin_page_lists_the_tenants_relationships() {
     assert!(customer.contains("<td>Global Administrator</td>"));
     assert!(partner.contains("<td>expired</td>") && !customer.contains("<td>expired</td>"));
 }
+
+#[tokio::test]
+async fn admin_tokens_mint_a_partner_users_customer_token_through_a_relationship_only() {
+    let server = TestServer::start().await;
+    let mint = |tenant: &'static str| {
+        let server = &server;
+        async move {
+            let response = server
+                .client()
+                .post(server.url("/admin/tokens"))
+                .json(&json!({"tenant": tenant, "user": PARTNER_ADMIN_UPN}))
+                .send()
+                .await
+                .unwrap();
+            support::json(response).await
+        }
+    };
+    let (status, body) = mint("litware").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let access = claims(body["accessToken"].as_str().unwrap());
+    assert_eq!(access["tid"], LITWARE_TENANT_ID);
+    assert_eq!(access["wids"], wids(&[Role::GlobalAdministrator]));
+    let (status, body) = mint("contoso").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}

@@ -110,8 +110,9 @@ struct TokenAnswer {
     expires_on: i64,
 }
 
-/// `POST /admin/tokens`: an access token for a user, as the `token` command mints it. The
-/// lifetime defaults to the server's token lifetime; a negative one gives an expired token.
+/// `POST /admin/tokens`: an access token for a user, as the `token` command mints it (a partner
+/// user's for a customer tenant through an active delegated admin relationship). The lifetime
+/// defaults to the server's token lifetime; a negative one gives an expired token.
 async fn mint_token(
     State(state): State<AppState>,
     body: Result<Json<TokenRequest>, JsonRejection>,
@@ -136,6 +137,10 @@ async fn mint_token(
         MintError::UnknownUser { tenant, upn } => {
             ApiError::NotFound(format!("User '{upn}' was not found in tenant '{tenant}'."))
         }
+        MintError::NoAccess { tenant, upn } => ApiError::NotFound(format!(
+            "User '{upn}' was not found in tenant '{tenant}', and no active delegated admin \
+             relationship gives them a role there."
+        )),
         MintError::Store(error) => ApiError::Store(error),
         MintError::Key(error) => ApiError::Internal(error.to_string()),
     })?;
