@@ -58,7 +58,7 @@ pub const RELATIONSHIP_DAYS: i64 = 730;
 
 /// The client id of the partner's multi-tenant app (home tenant `treyresearch`, permission
 /// `Policy.ReadWrite.AllowSelfServicePurchase`), consented in adatum and litware, not tailspin.
-pub const PARTNER_APP_CLIENT_ID: &str = "22222222-2222-2222-2222-222222222222";
+pub const PARTNER_APP_CLIENT_ID: &str = "a0017e57-0000-4000-8000-00000000a0a1";
 
 /// The client secret of [`PARTNER_APP_CLIENT_ID`].
 pub const PARTNER_APP_CLIENT_SECRET: &str = "emulator-partner-app-secret";
