@@ -15,7 +15,8 @@
 //! identity platform v2: authorization code with PKCE, device code, refresh token, client
 //! credentials with a secret, a certificate assertion or a federated token), signed with a key
 //! kept in the store, and the managed identity endpoints (App Service and instance metadata
-//! style, see [`routes::identity`]) for the app registrations of [`apps`].
+//! style, see [`routes::identity`]) for the app registrations of [`apps`]. A partner tenant's
+//! users act in its customer tenants through delegated admin relationships ([`gdap`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,6 +48,7 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod faults;
+pub mod gdap;
 pub mod keys;
 pub mod middleware;
 pub mod model;

@@ -10,9 +10,9 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::model::{AppPermission, Role, TenantId};
+use crate::model::{AppPermission, Role, TenantAccess, TenantId};
 use crate::tokens::{self, TokenRejection, RESOURCE_APP_ID, RESOURCE_DISPLAY_NAME};
-use crate::AppState;
+use crate::{clock, AppState};
 
 /// The header that carries a request's correlation id, in both directions.
 pub const CORRELATION_ID: HeaderName = HeaderName::from_static("x-ms-correlation-id");
@@ -135,7 +135,9 @@ fn missing_permission(app_id: &str, permission: &str) -> ApiError {
 /// 401 (expired, not signed by the emulator's key, another audience, an unknown issuer or
 /// tenant); a user without the Global Administrator, Billing Administrator or Global Reader role,
 /// or an app-only token without `Policy.Read.AllowSelfServicePurchase` or
-/// `Policy.ReadWrite.AllowSelfServicePurchase`, a 403. Records the [`Caller`] and its
+/// `Policy.ReadWrite.AllowSelfServicePurchase`, a 403. A partner user's token for a customer
+/// tenant (with `idp`) gets the roles of the partner's active delegated admin relationships at
+/// this moment, not the token's `wids`; none is a 403. Records the [`Caller`] and its
 /// [`TenantId`] as request extensions. The token itself is never logged.
 pub async fn require_user(
     State(state): State<AppState>,
@@ -186,7 +188,12 @@ pub async fn require_user(
             }),
         }
     } else {
-        let roles = claims.directory_roles();
+        let roles = match claims.idp {
+            // A partner user in a customer tenant: the relationships decide at every call, so
+            // one that expired or was removed since the token was issued takes effect at once.
+            Some(_) => delegated_roles(&state, &claims.oid, &tenant.id).await?,
+            None => claims.directory_roles(),
+        };
         if roles.is_empty() {
             return Err(ApiError::Forbidden(
                 "The signed-in user has none of the roles that may manage self-service purchases \
@@ -206,6 +213,33 @@ pub async fn require_user(
     request.extensions_mut().insert(tenant.id);
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
+}
+
+/// The roles a user of another tenant (`idp` set) holds in `tenant` now: those of the active
+/// delegated admin relationships assigning them; a 403 when there are none (expired, removed,
+/// or the user is gone).
+async fn delegated_roles(
+    state: &AppState,
+    oid: &str,
+    tenant: &TenantId,
+) -> Result<Vec<Role>, ApiError> {
+    match state
+        .store()
+        .tenant_access(oid, tenant, clock::now_ms())
+        .await?
+    {
+        Some(TenantAccess::Delegated(roles) | TenantAccess::Member(roles)) => Ok(roles),
+        Some(TenantAccess::None { expired: true }) => Err(ApiError::Forbidden(
+            "The delegated admin relationship that gave the signed-in user a role in this \
+             tenant has expired: the partner must renew it."
+                .to_owned(),
+        )),
+        Some(TenantAccess::None { expired: false }) | None => Err(ApiError::Forbidden(
+            "The signed-in user has no role in this tenant: no active delegated admin \
+             relationship of the user's partner tenant assigns them one."
+                .to_owned(),
+        )),
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header (the scheme in any case), when

@@ -360,3 +360,57 @@ pub struct NewProduct {
     /// The tenant's value of every policy for the product.
     pub policy_value: PolicyValue,
 }
+
+/// A partner user named by a delegated admin relationship's access assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignedUser {
+    /// The user's object id.
+    pub oid: String,
+    /// The user's UPN.
+    pub upn: String,
+}
+
+/// A delegated admin relationship (GDAP): a partner tenant's directory roles in a customer tenant,
+/// held by the partner users its access assignment names, until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relationship {
+    /// The relationship id.
+    pub id: String,
+    /// Its name, as Partner Center shows it.
+    pub display_name: String,
+    /// The partner (the tenant whose users act).
+    pub partner_tenant_id: TenantId,
+    /// The customer (the tenant they act in).
+    pub customer_tenant_id: TenantId,
+    /// The roles it grants in the customer, in [`Role::ALL`] order.
+    pub roles: Vec<Role>,
+    /// The partner users who hold the roles, by UPN.
+    pub users: Vec<AssignedUser>,
+    /// When it was created (Unix ms).
+    pub created_at_ms: i64,
+    /// When it ends (Unix ms); from then on it grants nothing.
+    pub expires_at_ms: i64,
+}
+
+impl Relationship {
+    /// Whether it grants its roles at `now_ms`.
+    pub fn is_active(&self, now_ms: i64) -> bool {
+        now_ms < self.expires_at_ms
+    }
+}
+
+/// What a user may do in a tenant, as the directory says now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantAccess {
+    /// The tenant is the user's own: their directory roles there.
+    Member(Vec<Role>),
+    /// The user belongs to a partner of the tenant: the roles of the partner's active
+    /// relationships that assign them (never empty).
+    Delegated(Vec<Role>),
+    /// The user has no access: another tenant's user with no active relationship assigning them.
+    /// `expired` says a relationship assigning them exists but has ended.
+    None {
+        /// Whether only expired relationships assign the user.
+        expired: bool,
+    },
+}

@@ -1,10 +1,12 @@
-//! The data a new database starts with: two tenants with their users and roles, the app
+//! The data a new database starts with: two tenants with their users and roles, a partner tenant
+//! with three customers it manages through delegated admin relationships (GDAP), the app
 //! registrations that may ask for tokens, the `AllowSelfServicePurchase` policy, the products and
 //! offer types of the service's documentation, and the old product ids that current ones replaced.
 //!
-//! The store writes this only into an empty database, so changes survive restarts.
+//! The store writes this only into an empty database, so changes survive restarts (a database of
+//! an older emulator gains what the migrations add, see `store`).
 
-use crate::model::{PolicyValue, Role};
+use crate::model::{AppPermission, PolicyValue, Role};
 
 /// The id of the first tenant, `contoso`.
 pub const DEFAULT_TENANT_ID: &str = "00000000-0000-0000-0000-0000000c0de1";
@@ -14,6 +16,52 @@ pub const DEFAULT_TENANT_NAME: &str = "contoso";
 
 /// The id of the second tenant, `fabrikam`.
 pub const FABRIKAM_TENANT_ID: &str = "00000000-0000-0000-0000-0000000fab01";
+
+/// The id of the partner tenant, `treyresearch`, which manages the three customers below through
+/// delegated admin relationships.
+pub const PARTNER_TENANT_ID: &str = "00000000-0000-0000-0000-00000000a001";
+
+/// The initial domain of the partner tenant.
+pub const PARTNER_DOMAIN: &str = "treyresearch.onmicrosoft.com";
+
+/// The partner's Global Administrator, whom every seeded relationship assigns its roles.
+pub const PARTNER_ADMIN_UPN: &str = "partneradmin@treyresearch.onmicrosoft.com";
+
+/// The object id of [`PARTNER_ADMIN_UPN`].
+pub const PARTNER_ADMIN_OID: &str = "a001a000-0000-4000-8000-000000000001";
+
+/// A partner user without a directory role whom no relationship assigns: no access to any
+/// customer.
+pub const PARTNER_AGENT_UPN: &str = "helpdesk@treyresearch.onmicrosoft.com";
+
+/// The id of the customer `adatum`: the partner holds Billing Administrator there.
+pub const ADATUM_TENANT_ID: &str = "00000000-0000-0000-0000-00000000b001";
+
+/// The id of the customer `litware`: the partner holds Global Administrator there.
+pub const LITWARE_TENANT_ID: &str = "00000000-0000-0000-0000-00000000b002";
+
+/// The id of the customer `tailspin`: the partner holds Global Reader there (reads only).
+pub const TAILSPIN_TENANT_ID: &str = "00000000-0000-0000-0000-00000000b003";
+
+/// The id of the partner's relationship with adatum.
+pub const ADATUM_RELATIONSHIP_ID: &str = "a001b001-0000-4000-8000-000000000001";
+
+/// The id of the partner's relationship with litware.
+pub const LITWARE_RELATIONSHIP_ID: &str = "a001b002-0000-4000-8000-000000000002";
+
+/// The id of the partner's relationship with tailspin.
+pub const TAILSPIN_RELATIONSHIP_ID: &str = "a001b003-0000-4000-8000-000000000003";
+
+/// How long the seeded relationships last from the moment the database is seeded, in days (the
+/// longest relationship Partner Center allows: two years).
+pub const RELATIONSHIP_DAYS: i64 = 730;
+
+/// The client id of the partner's multi-tenant app (home tenant `treyresearch`, permission
+/// `Policy.ReadWrite.AllowSelfServicePurchase`), consented in adatum and litware, not tailspin.
+pub const PARTNER_APP_CLIENT_ID: &str = "a0017e57-0000-4000-8000-00000000a0a1";
+
+/// The client secret of [`PARTNER_APP_CLIENT_ID`].
+pub const PARTNER_APP_CLIENT_SECRET: &str = "emulator-partner-app-secret";
 
 /// The application (client) id of the MSCommerce module, a public client.
 pub const MODULE_CLIENT_ID: &str = "3d5cffa9-04da-4657-8cab-c7f074657cad";
@@ -66,6 +114,48 @@ pub struct SeedApp {
     pub secret: Option<&'static str>,
 }
 
+/// An app registration of the seed that lives in a home tenant and may be consented elsewhere,
+/// as the apps `add-app` registers.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedTenantApp {
+    /// The application (client) id.
+    pub client_id: &'static str,
+    /// The display name.
+    pub display_name: &'static str,
+    /// The application object's id.
+    pub object_id: &'static str,
+    /// The client secret.
+    pub secret: &'static str,
+    /// The home tenant's id.
+    pub home_tenant_id: &'static str,
+    /// Whether other tenants may consent to it.
+    pub multi_tenant: bool,
+    /// The application permissions granted.
+    pub roles: &'static [AppPermission],
+    /// The tenants that consented (the home tenant among them), each with the id of the app's
+    /// service principal there.
+    pub consents: &'static [(&'static str, &'static str)],
+}
+
+/// A delegated admin relationship of the seed: a partner's roles in a customer tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedRelationship {
+    /// The relationship id.
+    pub id: &'static str,
+    /// Its name, as Partner Center shows it.
+    pub display_name: &'static str,
+    /// The partner tenant's id.
+    pub partner_tenant_id: &'static str,
+    /// The customer tenant's id.
+    pub customer_tenant_id: &'static str,
+    /// The roles it grants in the customer.
+    pub roles: &'static [Role],
+    /// The object ids of the partner users who hold them.
+    pub users: &'static [&'static str],
+    /// How long it lasts from the moment it is seeded, in days.
+    pub days: i64,
+}
+
 /// A policy of the seed.
 #[derive(Debug, Clone, Copy)]
 pub struct SeedPolicy {
@@ -111,8 +201,12 @@ pub struct SeedOfferType {
 pub struct Seed {
     /// The tenants; each gets every policy, product and offer type.
     pub tenants: &'static [SeedTenant],
-    /// The app registrations.
+    /// The app registrations every tenant may use.
     pub apps: &'static [SeedApp],
+    /// The app registrations with a home tenant.
+    pub tenant_apps: &'static [SeedTenantApp],
+    /// The delegated admin relationships.
+    pub relationships: &'static [SeedRelationship],
     /// The policies.
     pub policies: &'static [SeedPolicy],
     /// The products.
@@ -129,6 +223,8 @@ pub struct Seed {
 pub const SEED: Seed = Seed {
     tenants: TENANTS,
     apps: APPS,
+    tenant_apps: TENANT_APPS,
+    relationships: RELATIONSHIPS,
     policies: &[SeedPolicy {
         id: ALLOW_SELF_SERVICE_PURCHASE,
         description: "Controls whether users in your organization can make self-service \
@@ -155,8 +251,9 @@ const fn user(
     }
 }
 
-/// The tenants, each with an administrator, a reader and (in contoso) a billing administrator
-/// and a user without an administrative role.
+/// The tenants: contoso and fabrikam, each with an administrator, a reader and (in contoso) a
+/// billing administrator and a user without an administrative role; the partner treyresearch, and
+/// its customers adatum, litware and tailspin, each with its own administrator.
 const TENANTS: &[SeedTenant] = &[
     SeedTenant {
         id: DEFAULT_TENANT_ID,
@@ -207,6 +304,107 @@ const TENANTS: &[SeedTenant] = &[
                 &[Role::GlobalReader],
             ),
         ],
+    },
+    SeedTenant {
+        id: PARTNER_TENANT_ID,
+        name: "treyresearch",
+        domain: PARTNER_DOMAIN,
+        users: &[
+            user(
+                PARTNER_ADMIN_OID,
+                PARTNER_ADMIN_UPN,
+                "Trey Research Partner Administrator",
+                &[Role::GlobalAdministrator],
+            ),
+            user(
+                "a001a000-0000-4000-8000-000000000002",
+                PARTNER_AGENT_UPN,
+                "Trey Research Helpdesk Agent",
+                &[],
+            ),
+        ],
+    },
+    SeedTenant {
+        id: ADATUM_TENANT_ID,
+        name: "adatum",
+        domain: "adatum.onmicrosoft.com",
+        users: &[user(
+            "b001a000-0000-4000-8000-000000000001",
+            "admin@adatum.onmicrosoft.com",
+            "Adatum Administrator",
+            &[Role::GlobalAdministrator],
+        )],
+    },
+    SeedTenant {
+        id: LITWARE_TENANT_ID,
+        name: "litware",
+        domain: "litware.onmicrosoft.com",
+        users: &[user(
+            "b002a000-0000-4000-8000-000000000001",
+            "admin@litware.onmicrosoft.com",
+            "Litware Administrator",
+            &[Role::GlobalAdministrator],
+        )],
+    },
+    SeedTenant {
+        id: TAILSPIN_TENANT_ID,
+        name: "tailspin",
+        domain: "tailspin.onmicrosoft.com",
+        users: &[user(
+            "b003a000-0000-4000-8000-000000000001",
+            "admin@tailspin.onmicrosoft.com",
+            "Tailspin Administrator",
+            &[Role::GlobalAdministrator],
+        )],
+    },
+];
+
+/// The partner's app that manages its customers' policies on its own (app-only): consented in
+/// adatum and litware, not in tailspin.
+const TENANT_APPS: &[SeedTenantApp] = &[SeedTenantApp {
+    client_id: PARTNER_APP_CLIENT_ID,
+    display_name: "Trey Research customer automation",
+    object_id: "5e7a1000-0000-4000-8000-00000000a001",
+    secret: PARTNER_APP_CLIENT_SECRET,
+    home_tenant_id: PARTNER_TENANT_ID,
+    multi_tenant: true,
+    roles: &[AppPermission::ReadWrite],
+    consents: &[
+        (PARTNER_TENANT_ID, "5e7a2000-0000-4000-8000-00000000a001"),
+        (ADATUM_TENANT_ID, "5e7a2000-0000-4000-8000-00000000b001"),
+        (LITWARE_TENANT_ID, "5e7a2000-0000-4000-8000-00000000b002"),
+    ],
+}];
+
+/// The partner's relationships with its customers, each assigning its roles to the partner's
+/// administrator.
+const RELATIONSHIPS: &[SeedRelationship] = &[
+    SeedRelationship {
+        id: ADATUM_RELATIONSHIP_ID,
+        display_name: "Trey Research - Adatum billing",
+        partner_tenant_id: PARTNER_TENANT_ID,
+        customer_tenant_id: ADATUM_TENANT_ID,
+        roles: &[Role::BillingAdministrator],
+        users: &[PARTNER_ADMIN_OID],
+        days: RELATIONSHIP_DAYS,
+    },
+    SeedRelationship {
+        id: LITWARE_RELATIONSHIP_ID,
+        display_name: "Trey Research - Litware administration",
+        partner_tenant_id: PARTNER_TENANT_ID,
+        customer_tenant_id: LITWARE_TENANT_ID,
+        roles: &[Role::GlobalAdministrator],
+        users: &[PARTNER_ADMIN_OID],
+        days: RELATIONSHIP_DAYS,
+    },
+    SeedRelationship {
+        id: TAILSPIN_RELATIONSHIP_ID,
+        display_name: "Trey Research - Tailspin read only",
+        partner_tenant_id: PARTNER_TENANT_ID,
+        customer_tenant_id: TAILSPIN_TENANT_ID,
+        roles: &[Role::GlobalReader],
+        users: &[PARTNER_ADMIN_OID],
+        days: RELATIONSHIP_DAYS,
     },
 ];
 
@@ -315,7 +513,34 @@ mod tests {
                 );
             }
         }
-        assert_eq!(upns.len(), 6);
+        assert_eq!(upns.len(), 11);
+    }
+
+    #[test]
+    fn relationships_join_a_partner_user_to_another_seeded_tenant() {
+        let tenant = |id: &str| SEED.tenants.iter().find(|t| t.id == id);
+        for relationship in SEED.relationships {
+            let partner = tenant(relationship.partner_tenant_id).expect("the partner is seeded");
+            assert!(
+                tenant(relationship.customer_tenant_id).is_some(),
+                "{relationship:?}"
+            );
+            assert_ne!(
+                relationship.partner_tenant_id,
+                relationship.customer_tenant_id
+            );
+            assert!(!relationship.roles.is_empty(), "{relationship:?}");
+            for oid in relationship.users {
+                assert!(partner.users.iter().any(|u| u.oid == *oid), "{oid}");
+            }
+        }
+        for app in SEED.tenant_apps {
+            assert!(tenant(app.home_tenant_id).is_some());
+            assert!(app.consents.iter().any(|(t, _)| *t == app.home_tenant_id));
+            for (consenting, _) in app.consents {
+                assert!(tenant(consenting).is_some(), "{consenting}");
+            }
+        }
     }
 
     #[test]

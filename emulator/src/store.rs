@@ -27,12 +27,14 @@ pub const DATABASE_FILE: &str = "emulator.db";
 mod apps;
 mod grants;
 mod identity;
+mod relationships;
 
 pub use apps::{AddAppOutcome, NewAppRecord, StoredCertificate};
 pub use grants::{
     AuthCode, DeviceCode, DeviceDecision, DevicePoll, DeviceStatus, NewAuthCode, NewDeviceCode,
     NewRefreshToken, Redemption, RefreshGrant,
 };
+pub use relationships::RelationshipChange;
 
 /// The files of the state in a data directory: the database and SQLite's WAL files.
 const STATE_FILES: [&str; 3] = [DATABASE_FILE, "emulator.db-wal", "emulator.db-shm"];
@@ -62,6 +64,10 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         sql: include_str!("../migrations/0003_apps.sql"),
         upgrade: None,
+    },
+    Migration {
+        sql: include_str!("../migrations/0004_gdap.sql"),
+        upgrade: Some(seed_partners_on_upgrade),
     },
 ];
 
@@ -675,6 +681,8 @@ fn seed_if_empty(conn: &mut Connection, seed: &Seed) -> Result<bool, StoreError>
         }
         seed_identity(&tx, seed)?;
         seed_apps(&tx, seed)?;
+        seed_tenant_apps(&tx, seed)?;
+        seed_relationships(&tx, seed)?;
     }
     tx.commit()?;
     Ok(true)
@@ -711,6 +719,14 @@ fn seed_tenant_state(
 
 /// Adds the seed's domains, users and roles (schema version 2).
 fn seed_identity(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
+    for tenant in seed.tenants {
+        seed_tenant_identity(conn, tenant)?;
+    }
+    Ok(())
+}
+
+/// Adds a tenant's domain, users and roles.
+fn seed_tenant_identity(conn: &Connection, tenant: &SeedTenant) -> Result<(), StoreError> {
     let mut add_domain =
         conn.prepare_cached("INSERT INTO tenant_domains (domain, tenant_id) VALUES (?1, ?2)")?;
     let mut add_user = conn.prepare_cached(
@@ -718,16 +734,112 @@ fn seed_identity(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
     )?;
     let mut add_role =
         conn.prepare_cached("INSERT INTO user_roles (user_oid, role_template_id) VALUES (?1, ?2)")?;
-    for tenant in seed.tenants {
-        add_domain.execute(params![tenant.domain, tenant.id])?;
-        for user in tenant.users {
-            add_user.execute(params![user.oid, tenant.id, user.upn, user.display_name])?;
-            for role in user.roles {
-                add_role.execute(params![user.oid, role.template_id()])?;
-            }
+    add_domain.execute(params![tenant.domain, tenant.id])?;
+    for user in tenant.users {
+        add_user.execute(params![user.oid, tenant.id, user.upn, user.display_name])?;
+        for role in user.roles {
+            add_role.execute(params![user.oid, role.template_id()])?;
         }
     }
     Ok(())
+}
+
+/// Adds the seed's apps that have a home tenant (schema version 4), with their secret,
+/// permissions and consents; an app already registered is left as it is.
+fn seed_tenant_apps(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
+    let now_ms = clock::now_ms();
+    for app in seed.tenant_apps {
+        let added = conn.execute(
+            "INSERT OR IGNORE INTO app_registrations (client_id, display_name, object_id,
+                 home_tenant_id, multi_tenant, public_client, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
+            params![
+                app.client_id,
+                app.display_name,
+                app.object_id,
+                app.home_tenant_id,
+                app.multi_tenant,
+                now_ms
+            ],
+        )?;
+        if added == 0 {
+            continue;
+        }
+        conn.execute(
+            "INSERT INTO app_secrets (client_id, secret_sha256, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![
+                app.client_id,
+                crate::secrets::sha256_hex(app.secret),
+                now_ms
+            ],
+        )?;
+        for role in app.roles {
+            conn.execute(
+                "INSERT INTO app_roles (client_id, role) VALUES (?1, ?2)",
+                params![app.client_id, role.name()],
+            )?;
+        }
+        for (tenant, principal) in app.consents {
+            conn.execute(
+                "INSERT INTO app_consents (client_id, tenant_id, service_principal_id,
+                                           consented_at_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![app.client_id, tenant, principal, now_ms],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds the seed's delegated admin relationships (schema version 4), lasting their days from
+/// now; a relationship whose id exists is left as it is.
+fn seed_relationships(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
+    let now_ms = clock::now_ms();
+    for relationship in seed.relationships {
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM delegated_admin_relationships WHERE id = ?1)",
+            params![relationship.id],
+            |row| row.get(0),
+        )?;
+        if exists {
+            continue;
+        }
+        relationships::insert_relationship(
+            conn,
+            relationship.id,
+            relationship.display_name,
+            (
+                &TenantId::new(relationship.partner_tenant_id),
+                &TenantId::new(relationship.customer_tenant_id),
+            ),
+            relationship.roles,
+            relationship.users,
+            (
+                now_ms,
+                now_ms.saturating_add(relationship.days.saturating_mul(24 * 60 * 60 * 1000)),
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// Migration 4 on a database seeded by an older emulator: adds the seed's tenants it lacks (the
+/// partner and its customers, with their policy state, domains and users), the apps with a home
+/// tenant and the relationships.
+fn seed_partners_on_upgrade(conn: &Connection, seed: &Seed) -> Result<(), StoreError> {
+    for tenant in seed.tenants {
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?1)",
+            params![tenant.id],
+            |row| row.get(0),
+        )?;
+        if !exists {
+            seed_tenant_state(conn, seed, tenant)?;
+            seed_tenant_identity(conn, tenant)?;
+        }
+    }
+    seed_tenant_apps(conn, seed)?;
+    seed_relationships(conn, seed)
 }
 
 /// Adds the seed's app registrations, as schema version 2 holds them (migration 3 moves their
@@ -941,7 +1053,15 @@ mod tests {
         let tenants: i64 = conn
             .query_row("SELECT COUNT(*) FROM tenants", [], |row| row.get(0))
             .unwrap();
-        assert_eq!(tenants, 2);
+        assert_eq!(tenants, 6);
+        let relationships: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM delegated_admin_relationships",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(relationships, 3);
     }
 
     #[tokio::test]
@@ -974,7 +1094,8 @@ mod tests {
         assert_eq!(kept.policy_value, PolicyValue::Disabled);
         let fabrikam = store.find_tenant("fabrikam.onmicrosoft.com").await.unwrap();
         assert!(fabrikam.is_some());
-        assert_eq!(store.users(None).await.unwrap().len(), 6);
+        // Migration 2 adds every seeded tenant's users (the partner's and its customers' too).
+        assert_eq!(store.users(None).await.unwrap().len(), 11);
         // Migration 3 moved the seeded app's secret out of its row; the module stays public.
         let hashes = store
             .app_secret_hashes(crate::seed::APP_CLIENT_ID)
@@ -990,6 +1111,60 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(module.is_public() && module.home_tenant_id.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_version_3_database_gains_the_partner_its_customers_and_relationships() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // What the previous emulator wrote: schema 3, contoso only, one product changed.
+            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            for migration in &MIGRATIONS[..3] {
+                conn.execute_batch(migration.sql).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO policies VALUES ('AllowSelfServicePurchase', 'd');
+                 INSERT INTO products VALUES ('CFQ7TTC0LH3L', 'Power Automate per user', 0);
+                 INSERT INTO tenants VALUES ('00000000-0000-0000-0000-0000000c0de1', 'contoso');
+                 INSERT INTO tenant_policies VALUES
+                     ('00000000-0000-0000-0000-0000000c0de1', 'AllowSelfServicePurchase', 'Enabled');
+                 INSERT INTO product_policies VALUES ('00000000-0000-0000-0000-0000000c0de1',
+                     'AllowSelfServicePurchase', 'CFQ7TTC0LH3L', 'Disabled');
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let adatum = TenantId::new(crate::seed::ADATUM_TENANT_ID);
+        let gained = store
+            .product_policy(&adatum, "AllowSelfServicePurchase", "CFQ7TTC0LH3L")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(gained.policy_value, PolicyValue::Enabled);
+        let contoso = TenantId::new(crate::seed::DEFAULT_TENANT_ID);
+        let kept = store
+            .product_policy(&contoso, "AllowSelfServicePurchase", "CFQ7TTC0LH3L")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.policy_value, PolicyValue::Disabled);
+        assert_eq!(store.relationships(None, None).await.unwrap().len(), 3);
+        let access = store
+            .tenant_access(crate::seed::PARTNER_ADMIN_OID, &adatum, clock::now_ms())
+            .await
+            .unwrap();
+        assert_eq!(
+            access,
+            Some(crate::model::TenantAccess::Delegated(vec![
+                crate::model::Role::BillingAdministrator
+            ]))
+        );
+        let consented = store
+            .service_principal(crate::seed::PARTNER_APP_CLIENT_ID, &adatum)
+            .await
+            .unwrap();
+        assert!(consented.is_some());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{KeyError, SigningKey};
-use crate::model::{AppPermission, AppRegistration, Role, TenantId, User};
+use crate::model::{AppPermission, AppRegistration, Role, TenantAccess, TenantId, User};
 use crate::secrets;
 use crate::store::{Store, StoreError};
 
@@ -88,23 +88,49 @@ pub struct AccessClaims {
     /// The application permissions (app-only tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
-    /// The template ids of the user's directory roles (user tokens).
+    /// The template ids of the user's directory roles (user tokens): in another tenant than the
+    /// user's own, the roles of the partner's delegated admin relationships there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wids: Vec<String>,
+    /// The issuer of the user's home tenant, when the token is for another tenant (a partner
+    /// user acting in a customer tenant), as Entra marks such tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 impl AccessClaims {
     /// The claims of a delegated token for `user`, obtained by `client_id`, valid from `now` for
     /// `lifetime_s` seconds (a negative lifetime gives a token that expired that long ago).
     pub fn for_user(user: &User, client_id: &str, now: i64, lifetime_s: i64) -> Self {
+        Self::for_user_in(
+            &user.tenant_id,
+            &user.roles,
+            user,
+            client_id,
+            now,
+            lifetime_s,
+        )
+    }
+
+    /// Like [`AccessClaims::for_user`], for `tenant` with `roles` there: the user's own tenant
+    /// and roles, or a customer tenant and the roles a delegated admin relationship grants (then
+    /// `idp` names the user's home tenant).
+    pub fn for_user_in(
+        tenant: &TenantId,
+        roles: &[Role],
+        user: &User,
+        client_id: &str,
+        now: i64,
+        lifetime_s: i64,
+    ) -> Self {
         let (iat, exp) = window(now, lifetime_s);
         Self {
             aud: RESOURCE_APP_ID.to_owned(),
-            iss: issuer(&user.tenant_id),
+            iss: issuer(tenant),
             iat,
             nbf: iat,
             exp,
-            tid: user.tenant_id.to_string(),
+            tid: tenant.to_string(),
             oid: user.oid.clone(),
             sub: pairwise_subject(&user.oid, client_id),
             appid: client_id.to_owned(),
@@ -117,11 +143,11 @@ impl AccessClaims {
             name: Some(user.display_name.clone()),
             scp: Some(DELEGATED_PERMISSION.to_owned()),
             roles: None,
-            wids: user
-                .roles
+            wids: roles
                 .iter()
                 .map(|role| role.template_id().to_owned())
                 .collect(),
+            idp: (*tenant != user.tenant_id).then(|| issuer(&user.tenant_id)),
         }
     }
 
@@ -161,6 +187,7 @@ impl AccessClaims {
             scp: None,
             roles: (!roles.is_empty()).then_some(roles),
             wids: Vec::new(),
+            idp: None,
         }
     }
 
@@ -219,6 +246,9 @@ pub struct IdClaims {
     pub nonce: Option<String>,
     /// `2.0`.
     pub ver: String,
+    /// The issuer of the user's home tenant, when the token is for another tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 impl IdClaims {
@@ -230,20 +260,33 @@ impl IdClaims {
         now: i64,
         lifetime_s: i64,
     ) -> Self {
+        Self::for_user_in(&user.tenant_id, user, client_id, nonce, now, lifetime_s)
+    }
+
+    /// Like [`IdClaims::for_user`], in `tenant` (a customer tenant for a partner user).
+    pub fn for_user_in(
+        tenant: &TenantId,
+        user: &User,
+        client_id: &str,
+        nonce: Option<String>,
+        now: i64,
+        lifetime_s: i64,
+    ) -> Self {
         let (iat, exp) = window(now, lifetime_s);
         Self {
             aud: client_id.to_owned(),
-            iss: issuer(&user.tenant_id),
+            iss: issuer(tenant),
             iat,
             nbf: iat,
             exp,
             sub: pairwise_subject(&user.oid, client_id),
             oid: user.oid.clone(),
-            tid: user.tenant_id.to_string(),
+            tid: tenant.to_string(),
             preferred_username: user.upn.clone(),
             name: user.display_name.clone(),
             nonce,
             ver: "2.0".to_owned(),
+            idp: (*tenant != user.tenant_id).then(|| issuer(&user.tenant_id)),
         }
     }
 }
@@ -378,6 +421,15 @@ pub enum MintError {
         /// The UPN asked for.
         upn: String,
     },
+    /// The user belongs to another tenant, and no active delegated admin relationship of
+    /// theirs gives them a role in this one.
+    #[error("user '{upn}' has no active delegated admin relationship in tenant '{tenant}'")]
+    NoAccess {
+        /// The tenant asked for.
+        tenant: String,
+        /// The UPN asked for.
+        upn: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -388,7 +440,8 @@ pub enum MintError {
 
 /// Mints a delegated access token for the user `upn` of `tenant` (an id, domain or name), as if
 /// the MSCommerce module had signed them in: what the `token` command and `POST /admin/tokens`
-/// hand out.
+/// hand out. A partner user gets a token for a customer tenant as the token endpoint would give
+/// it (the roles of their active delegated admin relationships there).
 pub async fn mint_user_token(
     store: &Store,
     key: &SigningKey,
@@ -404,12 +457,31 @@ pub async fn mint_user_token(
     let user = store
         .user_by_upn(upn)
         .await?
-        .filter(|user| user.tenant_id == found.id)
         .ok_or_else(|| MintError::UnknownUser {
             tenant: tenant.to_owned(),
             upn: upn.to_owned(),
         })?;
-    let claims = AccessClaims::for_user(&user, crate::seed::MODULE_CLIENT_ID, now, lifetime_s);
+    let claims = if user.tenant_id == found.id {
+        AccessClaims::for_user(&user, crate::seed::MODULE_CLIENT_ID, now, lifetime_s)
+    } else {
+        let now_ms = now.saturating_mul(1000);
+        let Some(TenantAccess::Delegated(roles)) =
+            store.tenant_access(&user.oid, &found.id, now_ms).await?
+        else {
+            return Err(MintError::NoAccess {
+                tenant: tenant.to_owned(),
+                upn: upn.to_owned(),
+            });
+        };
+        AccessClaims::for_user_in(
+            &found.id,
+            &roles,
+            &user,
+            crate::seed::MODULE_CLIENT_ID,
+            now,
+            lifetime_s,
+        )
+    };
     Ok(Minted {
         token: key.sign(&claims)?,
         expires_on: claims.exp,

@@ -101,6 +101,10 @@ async fn admin_page_escapes_what_clients_send() {
     .await;
     let (_, html) = page(&server, "").await;
     assert!(
+        html.contains("<h2>contoso</h2>"),
+        "contoso is the default tenant"
+    );
+    assert!(
         html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
         "{html}"
     );
@@ -150,7 +154,20 @@ async fn audit_json_lists_changes_newest_first() {
         .iter()
         .map(|t| &t["name"])
         .collect();
-    assert_eq!(names, [&json!("contoso"), &json!("fabrikam")]);
+    assert_eq!(
+        names,
+        [
+            "adatum",
+            "contoso",
+            "fabrikam",
+            "litware",
+            "tailspin",
+            "treyresearch"
+        ]
+        .map(|name| json!(name))
+        .iter()
+        .collect::<Vec<_>>()
+    );
 }
 
 /// A Chromium binary: `$CHROMIUM`, or one of the usual names on `PATH`.

@@ -535,8 +535,8 @@ async fn an_rsa_certificate_is_required_and_a_bad_registration_changes_nothing()
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, listed) = server.get_json("/admin/apps").await;
-    // The two seeded apps and the one registered.
-    assert_eq!(listed["items"].as_array().unwrap().len(), 3, "{listed}");
+    // The three seeded apps (two for every tenant, the partner's) and the one registered.
+    assert_eq!(listed["items"].as_array().unwrap().len(), 4, "{listed}");
 }
 
 #[tokio::test]

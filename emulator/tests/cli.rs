@@ -99,7 +99,12 @@ async fn users_command_lists_users_with_tenant_and_roles() {
     let (ok, stdout) = run(&["users", "--json"], dir.path()).await;
     assert!(ok);
     let users: Vec<Value> = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(users.len(), 6);
+    assert_eq!(users.len(), 11);
+    assert!(users.contains(&json!({
+        "upn": "partneradmin@treyresearch.onmicrosoft.com",
+        "tenant": "00000000-0000-0000-0000-00000000a001",
+        "roles": ["Global Administrator"],
+    })));
     assert!(users.contains(&json!({
         "upn": "billing@contoso.onmicrosoft.com",
         "tenant": "00000000-0000-0000-0000-0000000c0de1",
@@ -110,6 +115,69 @@ async fn users_command_lists_users_with_tenant_and_roles() {
         "tenant": "00000000-0000-0000-0000-0000000c0de1",
         "roles": [],
     })));
+}
+
+#[tokio::test]
+async fn relationship_commands_add_change_expire_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, id) = run(
+        &[
+            "add-relationship",
+            "--partner",
+            "treyresearch.onmicrosoft.com",
+            "--customer",
+            "fabrikam",
+            "--role",
+            "Global Reader",
+            "--expires",
+            "+30",
+        ],
+        dir.path(),
+    )
+    .await;
+    assert!(ok, "{id}");
+    let id = id.lines().last().unwrap().to_owned();
+    let (ok, changed) = run(
+        &[
+            "change-relationship",
+            "--id",
+            &id,
+            "--role",
+            "Billing Administrator",
+        ],
+        dir.path(),
+    )
+    .await;
+    assert!(ok, "{changed}");
+    let changed: Value = serde_json::from_str(&changed).unwrap();
+    assert_eq!(changed["roles"], json!(["Billing Administrator"]));
+    assert_eq!(
+        changed["users"],
+        json!([
+            "helpdesk@treyresearch.onmicrosoft.com",
+            "partneradmin@treyresearch.onmicrosoft.com"
+        ]),
+        "every partner user when none is named"
+    );
+    let (ok, expired) = run(&["expire-relationship", "--id", &id], dir.path()).await;
+    assert!(ok, "{expired}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&expired).unwrap()["status"],
+        "expired"
+    );
+    let (ok, list) = run(&["relationships", "--customer", "fabrikam"], dir.path()).await;
+    assert!(ok);
+    let list: Vec<Value> = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["status"], "expired");
+    let (ok, _) = run(&["remove-relationship", "--id", &id], dir.path()).await;
+    assert!(ok);
+    let (ok, list) = run(&["relationships"], dir.path()).await;
+    assert!(ok);
+    let list: Vec<Value> = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.len(), 3, "the seeded ones remain: {list:?}");
+    let (ok, _) = run(&["expire-relationship", "--id", &id], dir.path()).await;
+    assert!(!ok, "a removed relationship is unknown");
 }
 
 #[tokio::test]

@@ -42,6 +42,88 @@ pub(super) enum Command {
     /// Print a federated token of the emulator's own issuer (as GitHub Actions or Kubernetes
     /// hand out), for federated credentials; the last line of stdout.
     MintFederated(MintFederatedArgs),
+    /// List the delegated admin relationships (GDAP) between partners and customers, as JSON.
+    Relationships(RelationshipsArgs),
+    /// Add a delegated admin relationship: a partner's roles in a customer tenant; prints its id
+    /// as the last line of stdout, or the relationship as JSON with --json.
+    AddRelationship(AddRelationshipArgs),
+    /// Change a relationship's roles, users or expiry; prints it as JSON.
+    ChangeRelationship(ChangeRelationshipArgs),
+    /// End a relationship now (its users lose the roles at their next call); prints it as JSON.
+    ExpireRelationship(RelationshipIdArgs),
+    /// Remove a relationship.
+    RemoveRelationship(RelationshipIdArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct RelationshipsArgs {
+    #[command(flatten)]
+    pub(super) data: DataArgs,
+    /// Only this partner's: its id, domain or name.
+    #[arg(long)]
+    pub(super) partner: Option<String>,
+    /// Only this customer's: its id, domain or name.
+    #[arg(long)]
+    pub(super) customer: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct AddRelationshipArgs {
+    #[command(flatten)]
+    pub(super) data: DataArgs,
+    /// The partner tenant: its id, domain or name.
+    #[arg(long)]
+    pub(super) partner: String,
+    /// The customer tenant: its id, domain or name.
+    #[arg(long)]
+    pub(super) customer: String,
+    /// A role granted: Global Administrator, Billing Administrator or Global Reader (repeat
+    /// for several).
+    #[arg(long = "role", value_name = "ROLE", required = true)]
+    pub(super) roles: Vec<String>,
+    /// A partner user who holds the roles, by UPN (repeat for several; every partner user when
+    /// absent).
+    #[arg(long = "user", value_name = "UPN")]
+    pub(super) users: Vec<String>,
+    /// When it ends: an RFC 3339 time or +N for N days from now (default +730).
+    #[arg(long, value_name = "WHEN")]
+    pub(super) expires: Option<String>,
+    /// The relationship id; a new GUID when absent.
+    #[arg(long)]
+    pub(super) id: Option<String>,
+    /// Its name (default "<partner> - <customer>").
+    #[arg(long)]
+    pub(super) name: Option<String>,
+    /// Print the relationship as JSON instead of its id.
+    #[arg(long)]
+    pub(super) json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct ChangeRelationshipArgs {
+    #[command(flatten)]
+    pub(super) data: DataArgs,
+    /// The relationship id.
+    #[arg(long)]
+    pub(super) id: String,
+    /// A role granted, replacing the current ones (repeat for several).
+    #[arg(long = "role", value_name = "ROLE")]
+    pub(super) roles: Vec<String>,
+    /// A partner user who holds the roles, replacing the current ones (repeat for several).
+    #[arg(long = "user", value_name = "UPN")]
+    pub(super) users: Vec<String>,
+    /// When it ends: an RFC 3339 time (a past one expires it) or +N for N days from now.
+    #[arg(long, value_name = "WHEN")]
+    pub(super) expires: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct RelationshipIdArgs {
+    #[command(flatten)]
+    pub(super) data: DataArgs,
+    /// The relationship id.
+    #[arg(long)]
+    pub(super) id: String,
 }
 
 #[derive(Debug, clap::Args)]

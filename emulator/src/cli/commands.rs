@@ -6,12 +6,14 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 
 use super::args::{
-    AddAppArgs, AddProductsArgs, ConsentAppArgs, DataArgs, MintFederatedArgs, ServeArgs, TokenArgs,
+    AddAppArgs, AddProductsArgs, AddRelationshipArgs, ChangeRelationshipArgs, ConsentAppArgs,
+    DataArgs, MintFederatedArgs, RelationshipIdArgs, RelationshipsArgs, ServeArgs, TokenArgs,
     UsersArgs,
 };
 use super::error::RunError;
 use super::output::{print_line, LOG_TARGET};
 use crate::apps::{self, NewApp, NewFederatedCredential};
+use crate::gdap::{self, NewRelationship, RelationshipUpdate};
 use crate::keys::SigningKey;
 use crate::products::{self, AddProducts};
 use crate::settings::Settings;
@@ -244,4 +246,62 @@ pub(super) async fn mint_federated(args: MintFederatedArgs) -> Result<(), RunErr
         args.lifetime_seconds,
     )?;
     print_line(&minted.token)
+}
+
+/// Prints `value` as one JSON line.
+fn print_json<T: Serialize>(value: &T) -> Result<(), RunError> {
+    let json = serde_json::to_string(value).map_err(|error| RunError::Stdout(error.into()))?;
+    print_line(&json)
+}
+
+/// `relationships`: the relationships as a JSON array.
+pub(super) async fn relationships(args: RelationshipsArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let list = gdap::list(&store, args.partner.as_deref(), args.customer.as_deref()).await?;
+    print_json(&list)
+}
+
+/// `add-relationship`: adds one; prints its id, or the relationship as JSON.
+pub(super) async fn add_relationship(args: AddRelationshipArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let new = NewRelationship {
+        partner: args.partner,
+        customer: args.customer,
+        roles: args.roles,
+        users: args.users,
+        expires: args.expires,
+        id: args.id,
+        display_name: args.name,
+    };
+    let added = gdap::add(&store, &new).await?;
+    if args.json {
+        print_json(&added)
+    } else {
+        print_line(&added.id)
+    }
+}
+
+/// `change-relationship`: changes what is given; prints the relationship as JSON.
+pub(super) async fn change_relationship(args: ChangeRelationshipArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    let update = RelationshipUpdate {
+        roles: (!args.roles.is_empty()).then_some(args.roles),
+        users: (!args.users.is_empty()).then_some(args.users),
+        expires: args.expires,
+        display_name: None,
+    };
+    print_json(&gdap::change(&store, &args.id, &update).await?)
+}
+
+/// `expire-relationship`: ends it now; prints the relationship as JSON.
+pub(super) async fn expire_relationship(args: RelationshipIdArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    print_json(&gdap::expire(&store, &args.id).await?)
+}
+
+/// `remove-relationship`: deletes it.
+pub(super) async fn remove_relationship(args: RelationshipIdArgs) -> Result<(), RunError> {
+    let store = Store::open(&args.data.data)?;
+    gdap::remove(&store, &args.id).await?;
+    Ok(())
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::apps::AppError;
+use crate::gdap::GdapError;
 
 use crate::faults::FaultConfigError;
 use crate::keys::KeyError;
@@ -36,6 +37,8 @@ pub(super) enum RunError {
     Products(#[from] AddProductsError),
     #[error("{0}")]
     App(#[from] AppError),
+    #[error("{0}")]
+    Relationship(#[from] GdapError),
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
 }

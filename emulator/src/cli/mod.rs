@@ -20,6 +20,13 @@
 //! - `consent-app --data <dir> --app GUID --tenant T`: a tenant consents to an app.
 //! - `mint-federated --data <dir> --subject S [--audience A] [--lifetime-seconds N]`: prints a
 //!   federated token of the emulator's issuer.
+//! - `relationships --data <dir> [--partner T] [--customer T]`: the delegated admin relationships
+//!   (GDAP) as a JSON array ([`crate::gdap`]).
+//! - `add-relationship --data <dir> --partner T --customer T --role R... [--user UPN]...
+//!   [--expires RFC3339|+DAYS] [--id ID] [--name N] [--json]`: adds one; prints its id.
+//! - `change-relationship --data <dir> --id ID [--role R]... [--user UPN]... [--expires W]`,
+//!   `expire-relationship --data <dir> --id ID`: print the relationship as JSON;
+//!   `remove-relationship --data <dir> --id ID` deletes it.
 //!
 //! Logs (filtered by `RUST_LOG`, default `info`; `warn` for the commands other than `serve`) go
 //! to stderr.
@@ -63,6 +70,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::AddApp(args) => commands::add_app(args).await,
         Command::ConsentApp(args) => commands::consent_app(args).await,
         Command::MintFederated(args) => commands::mint_federated(args).await,
+        Command::Relationships(args) => commands::relationships(args).await,
+        Command::AddRelationship(args) => commands::add_relationship(args).await,
+        Command::ChangeRelationship(args) => commands::change_relationship(args).await,
+        Command::ExpireRelationship(args) => commands::expire_relationship(args).await,
+        Command::RemoveRelationship(args) => commands::remove_relationship(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@
 //! | `GET`, `PUT /settings` | the authority's lifetimes ([`knobs`]) |
 //! | `GET`, `POST /apps`, `POST /apps/{appId}/consent` | app registrations for app-only sign-in ([`apps`]) |
 //! | `GET /identity` | the managed identity endpoints and their secret ([`apps`]) |
+//! | `GET`, `POST /relationships`, `GET`, `PUT`, `DELETE /relationships/{id}`, `POST /relationships/{id}/expire` | delegated admin relationships (GDAP) ([`relationships`]) |
 //! | `POST /federated-tokens` `{"subject"[,"audience"][,"lifetimeSeconds"]}` | a federated token for tests ([`apps`]) |
 
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub mod apps;
 pub mod knobs;
 pub mod page;
 pub mod products;
+pub mod relationships;
 pub mod tenants;
 
 /// The routes of this area, relative to `/admin`.
@@ -47,6 +49,17 @@ pub fn router() -> Router<AppState> {
         .route("/apps/{app_id}/consent", post(apps::consent))
         .route("/identity", get(apps::identity))
         .route("/federated-tokens", post(apps::federated_token))
+        .route(
+            "/relationships",
+            get(relationships::list).post(relationships::add),
+        )
+        .route(
+            "/relationships/{id}",
+            get(relationships::get)
+                .put(relationships::change)
+                .delete(relationships::remove),
+        )
+        .route("/relationships/{id}/expire", post(relationships::expire))
         .route(
             "/faults",
             get(knobs::get_faults)
@@ -97,8 +110,9 @@ struct TokenAnswer {
     expires_on: i64,
 }
 
-/// `POST /admin/tokens`: an access token for a user, as the `token` command mints it. The
-/// lifetime defaults to the server's token lifetime; a negative one gives an expired token.
+/// `POST /admin/tokens`: an access token for a user, as the `token` command mints it (a partner
+/// user's for a customer tenant through an active delegated admin relationship). The lifetime
+/// defaults to the server's token lifetime; a negative one gives an expired token.
 async fn mint_token(
     State(state): State<AppState>,
     body: Result<Json<TokenRequest>, JsonRejection>,
@@ -123,6 +137,10 @@ async fn mint_token(
         MintError::UnknownUser { tenant, upn } => {
             ApiError::NotFound(format!("User '{upn}' was not found in tenant '{tenant}'."))
         }
+        MintError::NoAccess { tenant, upn } => ApiError::NotFound(format!(
+            "User '{upn}' was not found in tenant '{tenant}', and no active delegated admin \
+             relationship gives them a role there."
+        )),
         MintError::Store(error) => ApiError::Store(error),
         MintError::Key(error) => ApiError::Internal(error.to_string()),
     })?;

@@ -12,7 +12,9 @@
 //! | `POST /{tenant}/oauth2/v2.0/token` | the token endpoint |
 //!
 //! `{tenant}` is a tenant id, one of its domains (or its name), or `organizations`/`common`
-//! (any user of any tenant). The pages have no password: picking a user signs them in.
+//! (any user of any tenant). The pages have no password: picking a user signs them in. A
+//! refresh token also works at a customer tenant of the user's partner tenant, through a
+//! delegated admin relationship (see `token` and [`crate::gdap`]).
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -340,6 +340,33 @@ impl Store {
         .await
     }
 
+    /// The grant of a refresh token that still works (neither used nor expired), without using
+    /// it: what the token endpoint checks before deciding which tenant it may issue tokens for.
+    pub async fn live_refresh_grant(
+        &self,
+        token_sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<RefreshGrant>, StoreError> {
+        let hash = token_sha256.to_owned();
+        self.with_conn(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT tenant_id, user_oid, client_id, scope FROM refresh_tokens
+                     WHERE token_sha256 = ?1 AND redeemed_at_ms IS NULL AND expires_at_ms > ?2",
+                )?
+                .query_row(params![hash, now_ms], |row| {
+                    Ok(RefreshGrant {
+                        tenant_id: TenantId::new(row.get::<_, String>(0)?),
+                        user_oid: row.get(1)?,
+                        client_id: row.get(2)?,
+                        scope: row.get(3)?,
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
     /// Stores a new device code (and purges long-expired ones). Returns `false`, storing
     /// nothing, when the user code is taken by a live code: draw another.
     pub async fn insert_device_code(

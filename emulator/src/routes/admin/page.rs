@@ -1,7 +1,8 @@
 //! `GET /admin[?tenant=T]`: the admin page, like the admin center's self-service purchase
-//! settings. Pick a tenant (by id, name or domain; the first by name when none is given); see the
-//! value of each product and offer type for each policy, and the change history, newest first
-//! (the newest [`AUDIT_ROWS`]; `GET /admin/tenants/{tenant}/audit` has them all). Plain HTML: no
+//! settings. Pick a tenant (by id, name or domain; contoso, or else the first by name, when none
+//! is given); see the value of each product and offer type for each policy, the change history,
+//! newest first (the newest [`AUDIT_ROWS`]; `GET /admin/tenants/{tenant}/audit` has them all), and
+//! the delegated admin relationships the tenant is partner or customer in. Plain HTML: no
 //! scripts, no outside resources, every value escaped.
 
 use std::collections::HashMap;
@@ -14,12 +15,13 @@ use serde::Deserialize;
 use crate::error::ApiError;
 use crate::faults::FaultConfig;
 use crate::model::{
-    AuditEntry, ItemKind, OfferTypePolicy, Policy, PolicyValue, ProductPolicy, Tenant,
+    AuditEntry, ItemKind, OfferTypePolicy, Policy, PolicyValue, ProductPolicy, Relationship,
+    Tenant, TenantId,
 };
 use crate::routes::html::{escape, Page};
 use crate::routes::licensing::PREFIXES;
 use crate::routes::ApiQuery;
-use crate::AppState;
+use crate::{clock, AppState};
 
 /// How many changes the page shows at most.
 pub const AUDIT_ROWS: u32 = 200;
@@ -46,7 +48,12 @@ pub async fn page(
     let tenants = store.tenants().await?;
     let tenant = match &query.tenant {
         Some(key) => store.find_tenant(key).await?,
-        None => tenants.first().cloned(),
+        // contoso stays the default now that a tenant sorts before it (adatum).
+        None => tenants
+            .iter()
+            .find(|t| t.id.as_str() == crate::seed::DEFAULT_TENANT_ID)
+            .or(tenants.first())
+            .cloned(),
     };
     let Some(tenant) = tenant else {
         let message = match &query.tenant {
@@ -75,6 +82,8 @@ pub async fn page(
         .audit_log_newest(&tenant.id, Some(AUDIT_ROWS + 1))
         .await?;
     let faults = knobs_in_effect(&state.faults().status().config)?;
+    let mut relationships = store.relationships(Some(&tenant.id), None).await?;
+    relationships.extend(store.relationships(None, Some(&tenant.id)).await?);
 
     let mut body = picker(&tenants, Some(&tenant));
     let _ = writeln!(
@@ -89,6 +98,7 @@ pub async fn page(
         body.push_str(&policy_section(policy));
     }
     body.push_str(&audit_section(&tenant, &values, &audit));
+    body.push_str(&relationships_section(&tenants, &relationships));
     let _ = writeln!(
         body,
         "<section id=\"knobs\"><h2>Emulator</h2><p>Token lifetime: {lifetime} s. \
@@ -98,6 +108,7 @@ pub async fn page(
          <code>\"scope\": \"OfferType\"</code>.</p>\n\
          <p class=\"hint\">JSON: <code>/admin/tenants/{id}/audit</code>, \
          <code>/admin/faults</code>, <code>/admin/settings</code>, \
+         <code>/admin/relationships</code>, \
          <code>/openapi.json</code>.</p></section>",
         lifetime = state.settings().token_lifetime_s,
         faults = escape(&faults),
@@ -197,6 +208,53 @@ fn policy_section(values: &PolicyValues) -> String {
             id = escape(&item.offer_type_id),
             name = escape(&item.offer_type_name),
             value = value_badge(item.policy_value),
+        );
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+    html
+}
+
+/// The delegated admin relationships the tenant is partner or customer in.
+fn relationships_section(tenants: &[Tenant], relationships: &[Relationship]) -> String {
+    let mut html = String::from(
+        "<section id=\"relationships\">\n<h2>Delegated admin relationships (GDAP)</h2>\n",
+    );
+    if relationships.is_empty() {
+        html.push_str("<p class=\"hint\">None.</p>\n</section>\n");
+        return html;
+    }
+    let name = |id: &TenantId| {
+        tenants
+            .iter()
+            .find(|t| t.id == *id)
+            .map_or_else(|| id.to_string(), |t| t.name.clone())
+    };
+    html.push_str(
+        "<table id=\"relationship-list\">\n<thead><tr><th>Partner</th><th>Customer</th>\
+         <th>Roles</th><th>Partner users</th><th>Ends (UTC)</th><th>Status</th><th>Id</th>\
+         </tr></thead>\n<tbody>\n",
+    );
+    let now_ms = clock::now_ms();
+    for relationship in relationships {
+        let ends = clock::rfc3339(relationship.expires_at_ms.div_euclid(1000)).unwrap_or_default();
+        let roles: Vec<&str> = relationship.roles.iter().map(|r| r.name()).collect();
+        let users: Vec<&str> = relationship.users.iter().map(|u| u.upn.as_str()).collect();
+        let _ = writeln!(
+            html,
+            "<tr data-relationship-id=\"{id}\"><td>{partner}</td><td>{customer}</td>\
+             <td>{roles}</td><td>{users}</td><td>{ends}</td><td>{status}</td>\
+             <td><code>{id}</code></td></tr>",
+            id = escape(&relationship.id),
+            partner = escape(&name(&relationship.partner_tenant_id)),
+            customer = escape(&name(&relationship.customer_tenant_id)),
+            roles = escape(&roles.join(", ")),
+            users = escape(&users.join(", ")),
+            ends = escape(&ends.replace('T', " ").replace('Z', "")),
+            status = if relationship.is_active(now_ms) {
+                "active"
+            } else {
+                "expired"
+            },
         );
     }
     html.push_str("</tbody>\n</table>\n</section>\n");

@@ -1,6 +1,13 @@
 //! The token endpoint: `authorization_code` (with the PKCE verifier), the device code grant,
 //! `refresh_token` (rotated: each refresh token works once) and `client_credentials` (app-only,
 //! for an app consented in the tenant; the client authenticates as [`client_auth`] checks).
+//!
+//! A refresh token is multi-tenant, as Entra's: redeemed at `/{customer}/...` it gives tokens for
+//! that tenant when the user's partner tenant has an active delegated admin relationship with it
+//! that assigns the user roles (`wids` are those roles, `idp` the user's home tenant). Without
+//! one the answer is `invalid_grant` with AADSTS50020 (the account cannot access the tenant) and
+//! the refresh token stays usable: a client must not take it for an expired sign-in
+//! (AADSTS700082, 50173) and ask the user to sign in again.
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
@@ -13,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client_auth::{self, ClientCredentials};
 use super::{no_store, OAuthError, Scopes, TenantScope};
-use crate::model::{AppRegistration, TenantId, User};
+use crate::model::{AppRegistration, Role, Tenant, TenantAccess, TenantId, User};
 use crate::store::{DevicePoll, NewRefreshToken, Redemption, RefreshGrant};
 use crate::tokens::{AccessClaims, IdClaims, RESOURCE_APP_ID};
 use crate::{apps, clock, secrets, AppState};
@@ -222,7 +229,16 @@ async fn authorization_code(
     let user = signed_in_user(state, &grant.user_oid).await?;
     let scopes = stored_scopes(&grant.scope)?;
     let refresh = new_refresh_token(state, scopes, &user, &client.client_id).await?;
-    user_tokens(state, &user, client, scopes, grant.nonce, refresh, form)
+    user_tokens(
+        state,
+        &user,
+        Place::home(&user),
+        client,
+        scopes,
+        grant.nonce,
+        refresh,
+        form,
+    )
 }
 
 async fn device_code(
@@ -298,7 +314,16 @@ async fn device_code(
     let user = signed_in_user(state, &user_oid).await?;
     let scopes = stored_scopes(&granted)?;
     let refresh = new_refresh_token(state, scopes, &user, &client.client_id).await?;
-    user_tokens(state, &user, client, scopes, None, refresh, form)
+    user_tokens(
+        state,
+        &user,
+        Place::home(&user),
+        client,
+        scopes,
+        None,
+        refresh,
+        form,
+    )
 }
 
 async fn refresh_token(
@@ -315,7 +340,11 @@ async fn refresh_token(
     let new = secrets::issue(32);
     let now = clock::now_ms();
     let expires_at_ms = now + i64::from(state.settings().refresh_token_lifetime_s) * 1000;
-    let (scope, client_copy) = (scope.clone(), client.clone());
+    // Another tenant than the user's own is decided before the token is used, so a refusal
+    // leaves it usable (the client goes on with the tenants it may act in).
+    let delegated = delegated_access(state, scope, old, now).await?;
+    let delegated_oid = delegated.as_ref().map(|(oid, _, _)| oid.clone());
+    let (scope_copy, client_copy) = (scope.clone(), client.clone());
     let outcome = state
         .store()
         .rotate_refresh_token(
@@ -324,12 +353,13 @@ async fn refresh_token(
             expires_at_ms,
             now,
             move |grant: &RefreshGrant| {
-                check_grant(
-                    &scope,
-                    &client_copy,
-                    &grant.client_id,
-                    Some(&grant.tenant_id),
-                )
+                // The tenant was checked above for this very user.
+                let tenant = if delegated_oid.as_deref() == Some(grant.user_oid.as_str()) {
+                    None
+                } else {
+                    Some(&grant.tenant_id)
+                };
+                check_grant(&scope_copy, &client_copy, &grant.client_id, tenant)
             },
         )
         .await?;
@@ -358,7 +388,99 @@ async fn refresh_token(
     };
     let user = signed_in_user(state, &grant.user_oid).await?;
     let scopes = stored_scopes(&grant.scope)?;
-    user_tokens(state, &user, client, scopes, None, Some(new), form)
+    let (tenant, roles) = match delegated {
+        Some((oid, tenant, roles)) if oid == user.oid => (tenant, roles),
+        _ => (user.tenant_id.clone(), user.roles.clone()),
+    };
+    let place = Place {
+        tenant: &tenant,
+        roles: &roles,
+    };
+    user_tokens(state, &user, place, client, scopes, None, Some(new), form)
+}
+
+/// When `scope` is one tenant other than the home tenant of the live refresh token `token`: the
+/// user, that tenant and the roles the user's partner holds there through active delegated admin
+/// relationships, or AADSTS50020 when it holds none for the user. `None` when the token is for
+/// the tenant's own user, for `organizations`/`common`, or not live (rotating it says why).
+async fn delegated_access(
+    state: &AppState,
+    scope: &TenantScope,
+    token: &str,
+    now_ms: i64,
+) -> Result<Option<(String, TenantId, Vec<Role>)>, OAuthError> {
+    let TenantScope::One(tenant) = scope else {
+        return Ok(None);
+    };
+    let store = state.store();
+    let Some(grant) = store
+        .live_refresh_grant(&secrets::sha256_hex(token), now_ms)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if grant.tenant_id == tenant.id {
+        return Ok(None);
+    }
+    match store
+        .tenant_access(&grant.user_oid, &tenant.id, now_ms)
+        .await?
+    {
+        Some(TenantAccess::Delegated(roles)) => {
+            Ok(Some((grant.user_oid, tenant.id.clone(), roles)))
+        }
+        // The user was moved into the tenant, or removed: the grant decides as before.
+        Some(TenantAccess::Member(_)) | None => Ok(None),
+        Some(TenantAccess::None { expired }) => {
+            let user = signed_in_user(state, &grant.user_oid).await?;
+            let app = store
+                .app_registration(&grant.client_id)
+                .await?
+                .map(|app| app.display_name)
+                .unwrap_or_default();
+            tracing::info!(
+                upn = %user.upn,
+                tenant = %tenant.id,
+                expired,
+                "no delegated admin relationship gives the user access to the tenant"
+            );
+            Err(no_access(&user, tenant, &grant.client_id, &app))
+        }
+    }
+}
+
+/// AADSTS50020: the user is not a member of the tenant and nothing (no active delegated admin
+/// relationship) lets them in.
+fn no_access(user: &User, tenant: &Tenant, client_id: &str, app_name: &str) -> OAuthError {
+    OAuthError::invalid_grant(
+        50_020,
+        format!(
+            "User account '{}' from identity provider '{}' does not exist in tenant '{}' and \
+             cannot access the application '{client_id}'({app_name}) in that tenant. The \
+             account needs to be added as an external user in the tenant first. Sign out and \
+             sign in again with a different Azure Active Directory user account.",
+            user.upn,
+            crate::tokens::issuer(&user.tenant_id),
+            tenant.name
+        ),
+    )
+}
+
+/// The tenant a delegated token is for, with the user's roles there.
+#[derive(Debug, Clone, Copy)]
+struct Place<'a> {
+    tenant: &'a TenantId,
+    roles: &'a [Role],
+}
+
+impl<'a> Place<'a> {
+    /// The user's own tenant and directory roles.
+    fn home(user: &'a User) -> Self {
+        Self {
+            tenant: &user.tenant_id,
+            roles: &user.roles,
+        }
+    }
 }
 
 async fn client_credentials(
@@ -476,11 +598,14 @@ async fn new_refresh_token(
     Ok(Some(token))
 }
 
-/// The response of a delegated grant: an access token with the user's current roles, the
-/// refresh token, an ID token when `openid` was granted, `client_info` when asked for (MSAL).
+/// The response of a delegated grant: an access token for `place` with the user's current roles
+/// there, the refresh token, an ID token when `openid` was granted, `client_info` (the user's home
+/// account) when asked for (MSAL).
+#[allow(clippy::too_many_arguments)] // One call per grant type; a struct would only rename them.
 fn user_tokens(
     state: &AppState,
     user: &User,
+    place: Place<'_>,
     client: &AppRegistration,
     scopes: Scopes,
     nonce: Option<String>,
@@ -489,9 +614,23 @@ fn user_tokens(
 ) -> Result<TokenResponse, OAuthError> {
     let now = clock::now_s();
     let lifetime = state.settings().token_lifetime_s;
-    let access = AccessClaims::for_user(user, &client.client_id, now, i64::from(lifetime));
+    let access = AccessClaims::for_user_in(
+        place.tenant,
+        place.roles,
+        user,
+        &client.client_id,
+        now,
+        i64::from(lifetime),
+    );
     let id_token = if scopes.openid {
-        let claims = IdClaims::for_user(user, &client.client_id, nonce, now, i64::from(lifetime));
+        let claims = IdClaims::for_user_in(
+            place.tenant,
+            user,
+            &client.client_id,
+            nonce,
+            now,
+            i64::from(lifetime),
+        );
         Some(sign(state, &claims)?)
     } else {
         None
@@ -501,7 +640,7 @@ fn user_tokens(
             serde_json::json!({"uid": user.oid, "utid": user.tenant_id.as_str()}).to_string(),
         )
     });
-    tracing::info!(upn = %user.upn, client_id = %client.client_id, "issued a user token");
+    tracing::info!(upn = %user.upn, tenant = %place.tenant, client_id = %client.client_id, "issued a user token");
     Ok(TokenResponse {
         token_type: "Bearer",
         scope: Scopes::granted(),
