@@ -24,6 +24,7 @@
         'Connect-MSCommerce'
         'Disconnect-MSCommerce'
         'Export-MSCommercePolicy'
+        'Export-MSCommercePolicyReport'
         'Get-MSCommerceConnection'
         'Get-MSCommercePolicies'
         'Get-MSCommercePolicy'

@@ -67,6 +67,14 @@ namespace MSCommerce.Commands
         [Parameter(ParameterSetName = DefaultParameterSet)]
         public string? Token { get; set; }
 
+        /// <summary>
+        /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
+        /// </summary>
+        [Parameter]
+        [ValidateCount(1, 1)]
+        [ValidateNotNullOrEmpty]
+        public string[]? TenantId { get; set; }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
@@ -77,7 +85,7 @@ namespace MSCommerce.Commands
             }
 
             var client = Client();
-            var written = Run((stop, sink) => client.ExportBaseline(PolicyId, path, NoClobber.IsPresent, Token, stop, sink, NewProducts));
+            var written = Run((stop, sink) => client.ExportBaseline(PolicyId, path, NoClobber.IsPresent, Token, stop, sink, NewProducts, TenantId?[0]));
             if (written != null && PassThru.IsPresent)
             {
                 WriteObject(new FileInfo(written.Path));

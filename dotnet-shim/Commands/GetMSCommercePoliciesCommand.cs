@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MSCommerce.Interop;
 
 namespace MSCommerce.Commands
 {
@@ -31,8 +32,24 @@ namespace MSCommerce.Commands
         [Parameter(Position = 0, ParameterSetName = DefaultParameterSet)]
         public string? Token { get; set; }
 
+        /// <summary>
+        /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
+        /// </summary>
+        [Parameter]
+        [ValidateCount(1, 1000)]
+        [ValidateNotNullOrEmpty]
+        public string[]? TenantId { get; set; }
+
         /// <inheritdoc />
-        protected override void ProcessRecord() =>
+        protected override void ProcessRecord()
+        {
+            if (TenantId != null)
+            {
+                WriteTenantResults((client, stop, sink) => client.InTenants(CoreRequest.GetPolicies(Token), TenantId, stop, sink));
+                return;
+            }
+
             WriteResult((client, stop, sink) => client.GetPolicies(Token, stop, sink));
+        }
     }
 }

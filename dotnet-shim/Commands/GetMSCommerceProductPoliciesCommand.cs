@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using MSCommerce.Completion;
+using MSCommerce.Interop;
 
 namespace MSCommerce.Commands
 {
@@ -24,6 +25,12 @@ namespace MSCommerce.Commands
     /// Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase | Where-Object { $_.PolicyValue -eq 'Disabled' }
     /// </code>
     /// <para>Lists the products whose self-service purchase is blocked.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Get-MSCommerceProductPolicies -PolicyId AllowSelfServicePurchase -TenantId adatum.onmicrosoft.com, litware.onmicrosoft.com | Export-Csv ./customers.csv
+    /// </code>
+    /// <para>A partner lists the products of two customers' tenants (through delegated admin relationships, with no new sign-in); each row names its TenantId.</para>
     /// </example>
     [Cmdlet(VerbsCommon.Get, "MSCommerceProductPolicies", DefaultParameterSetName = DefaultParameterSet)]
     [OutputType(typeof(ProductPolicy), typeof(ScopePolicy), ParameterSetName = new[] { DefaultParameterSet })]
@@ -51,8 +58,24 @@ namespace MSCommerce.Commands
         [Parameter(Position = 2, ParameterSetName = DefaultParameterSet)]
         public string? Token { get; set; }
 
+        /// <summary>
+        /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
+        /// </summary>
+        [Parameter]
+        [ValidateCount(1, 1000)]
+        [ValidateNotNullOrEmpty]
+        public string[]? TenantId { get; set; }
+
         /// <inheritdoc />
-        protected override void ProcessRecord() =>
+        protected override void ProcessRecord()
+        {
+            if (TenantId != null)
+            {
+                WriteTenantResults((client, stop, sink) => client.InTenants(CoreRequest.GetProductPolicies(PolicyId, Scope, Token), TenantId, stop, sink));
+                return;
+            }
+
             WriteResult((client, stop, sink) => client.GetProductPolicies(PolicyId, Scope, Token, stop, sink));
+        }
     }
 }

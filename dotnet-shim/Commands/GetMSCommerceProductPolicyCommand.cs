@@ -80,9 +80,35 @@ namespace MSCommerce.Commands
         [Parameter(ParameterSetName = ProductNameSet)]
         public string? Token { get; set; }
 
+        /// <summary>
+        /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
+        /// </summary>
+        [Parameter]
+        [ValidateCount(1, 1000)]
+        [ValidateNotNullOrEmpty]
+        public string[]? TenantId { get; set; }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
+            if (TenantId != null)
+            {
+                if (ParameterSetName == ProductNameSet)
+                {
+                    WriteTenantResults((client, stop, sink) => client.InTenants(CoreRequest.SelectItems(PolicyId, "Product", false, ProductName, null, Token), TenantId, stop, sink));
+                    return;
+                }
+
+                var inOfferTypes = ParameterSetName == OfferTypeSet;
+                foreach (var id in inOfferTypes ? OfferType : ProductId)
+                {
+                    var item = inOfferTypes ? PolicyItem.OfferTypeOf(id) : PolicyItem.Product(id);
+                    WriteTenantResults((client, stop, sink) => client.InTenants(CoreRequest.GetProductPolicy(PolicyId, item, Token), TenantId, stop, sink));
+                }
+
+                return;
+            }
+
             if (ParameterSetName == ProductNameSet)
             {
                 var client = Client();

@@ -20,6 +20,12 @@ namespace MSCommerce.Commands
     /// </code>
     /// <para>Applies the baseline without asking.</para>
     /// </example>
+    /// <example>
+    /// <code>
+    /// Import-MSCommercePolicy -Path ./baseline.json -TenantId adatum.onmicrosoft.com, litware.onmicrosoft.com -WhatIf
+    /// </code>
+    /// <para>Shows what applying one baseline to two customer tenants would change, tenant by tenant.</para>
+    /// </example>
     [Cmdlet(VerbsData.Import, "MSCommercePolicy", DefaultParameterSetName = DefaultParameterSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(ProductPolicy), typeof(ScopePolicy), ParameterSetName = new[] { DefaultParameterSet })]
     public sealed class ImportMSCommercePolicyCommand : MSCommerceCmdletBase
@@ -42,6 +48,14 @@ namespace MSCommerce.Commands
         public string? Token { get; set; }
 
         /// <summary>
+        /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
+        /// </summary>
+        [Parameter]
+        [ValidateCount(1, 1000)]
+        [ValidateNotNullOrEmpty]
+        public string[]? TenantId { get; set; }
+
+        /// <summary>
         /// <para type="description">How many updates run at once (1 to 64; 16 unless given).</para>
         /// </summary>
         [Parameter(ParameterSetName = DefaultParameterSet)]
@@ -53,7 +67,7 @@ namespace MSCommerce.Commands
         {
             var path = FileSystemPath(Path);
             var client = Client();
-            var plan = Run((stop, sink) => client.PlanImport(path, Token, stop, sink));
+            var plan = Run((stop, sink) => client.PlanImport(path, Token, stop, sink, TenantId));
             if (plan == null)
             {
                 return;

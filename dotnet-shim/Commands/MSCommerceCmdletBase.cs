@@ -74,6 +74,27 @@ namespace MSCommerce.Commands
         }
 
         /// <summary>
+        /// Writes what a request run in several tenants came to: every tenant's objects, then one
+        /// non-terminating error per tenant that failed (aimed at the tenant). Not being connected
+        /// at all, or a bad request, stays a terminating error, as without tenants.
+        /// </summary>
+        protected void WriteTenantResults(Func<CoreClient, CancellationToken, IInvocationSink, TenantResults> call)
+        {
+            var client = Client();
+            var results = Run((stop, sink) => call(client, stop, sink));
+            if (results == null)
+            {
+                return;
+            }
+
+            WriteObject(results.Items, enumerateCollection: true);
+            foreach (var error in results.Errors)
+            {
+                WriteError(ToErrorRecord(error));
+            }
+        }
+
+        /// <summary>
         /// Runs <paramref name="call"/> with the stop token and this cmdlet as the sink. A failure is
         /// written (terminating or not, as the error says) and gives null.
         /// </summary>
@@ -198,10 +219,13 @@ namespace MSCommerce.Commands
 
         void IInvocationSink.WriteProgress(CoreProgress progress)
         {
-            var record = new ProgressRecord(ActivityId(progress.OperationId), progress.Activity, progress.Status)
+            var request = ActivityId(progress.OperationId);
+            // A tenant's bar sits under the request's own, with an id of its own.
+            var record = new ProgressRecord(progress.Bar <= 0 ? request : ActivityId((progress.OperationId * 1000) + (ulong)progress.Bar), progress.Activity, progress.Status)
             {
                 PercentComplete = progress.PercentComplete,
                 RecordType = progress.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+                ParentActivityId = progress.Bar <= 0 ? -1 : request,
             };
             WriteProgress(record);
         }

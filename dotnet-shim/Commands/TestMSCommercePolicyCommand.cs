@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MSCommerce.Interop;
 
 namespace MSCommerce.Commands
 {
@@ -17,6 +18,12 @@ namespace MSCommerce.Commands
     /// if (-not (Test-MSCommercePolicy -Path ./self-service.json -Quiet)) { Send-MailMessage ... }
     /// </code>
     /// <para>Alerts when the tenant drifted.</para>
+    /// </example>
+    /// <example>
+    /// <code>
+    /// Test-MSCommercePolicy -Path ./baseline.json -TenantId adatum.onmicrosoft.com, litware.onmicrosoft.com | Group-Object TenantId
+    /// </code>
+    /// <para>Shows how each customer tenant differs from one baseline.</para>
     /// </example>
     [Cmdlet(VerbsDiagnostic.Test, "MSCommercePolicy", DefaultParameterSetName = DefaultParameterSet)]
     [OutputType(typeof(PolicyDrift), typeof(bool), ParameterSetName = new[] { DefaultParameterSet })]
@@ -45,11 +52,45 @@ namespace MSCommerce.Commands
         [Parameter(ParameterSetName = DefaultParameterSet)]
         public string? Token { get; set; }
 
+        /// <summary>
+        /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
+        /// </summary>
+        [Parameter]
+        [ValidateCount(1, 1000)]
+        [ValidateNotNullOrEmpty]
+        public string[]? TenantId { get; set; }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
             var path = FileSystemPath(Path);
             var client = Client();
+            if (TenantId != null)
+            {
+                var results = Run((stop, sink) => client.InTenants(CoreRequest.TestBaseline(path, Token), TenantId, stop, sink));
+                if (results == null)
+                {
+                    return;
+                }
+
+                foreach (var error in results.Errors)
+                {
+                    WriteError(ToErrorRecord(error));
+                }
+
+                if (Quiet.IsPresent)
+                {
+                    // Whether every tenant matches: a tenant that could not be read does not.
+                    WriteObject(results.Items.Count == 0 && results.Errors.Count == 0);
+                }
+                else
+                {
+                    WriteObject(results.Items, enumerateCollection: true);
+                }
+
+                return;
+            }
+
             var drift = Run((stop, sink) => client.TestBaseline(path, Token, stop, sink));
             if (drift == null)
             {

@@ -61,6 +61,12 @@ namespace MSCommerce.Commands
     /// </code>
     /// <para>Blocks every third-party offer type.</para>
     /// </example>
+    /// <example>
+    /// <code>
+    /// Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -All -Value Disabled -TenantId (Get-Content ./customers.txt)
+    /// </code>
+    /// <para>Blocks self-service purchase of every product in every customer tenant of the list; a tenant that cannot be changed is one error, the others are updated.</para>
+    /// </example>
     [Cmdlet(VerbsData.Update, "MSCommerceProductPolicy", DefaultParameterSetName = ProductEnumSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(ProductPolicy), ParameterSetName = new[] { ProductEnumSet, ProductToggleSet, ProductNameEnumSet, ProductNameToggleSet })]
     [OutputType(typeof(ScopePolicy), ParameterSetName = new[] { OfferTypeEnumSet, OfferTypeToggleSet })]
@@ -188,6 +194,14 @@ namespace MSCommerce.Commands
         public string? Token { get; set; }
 
         /// <summary>
+        /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
+        /// </summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateCount(1, 1000)]
+        [ValidateNotNullOrEmpty]
+        public string[]? TenantId { get; set; }
+
+        /// <summary>
         /// <para type="description">How many updates run at once when several items are updated (1 to 64; 16 unless given).</para>
         /// </summary>
         [Parameter(ParameterSetName = ProductEnumSet)]
@@ -262,15 +276,15 @@ namespace MSCommerce.Commands
             {
                 case OfferTypeEnumSet:
                 case OfferTypeToggleSet:
-                    return client.PlanUpdate(PolicyId, CoreDefaults.OfferTypeScope, OfferType, null, false, null, change, Token, stop, sink);
+                    return client.PlanUpdate(PolicyId, CoreDefaults.OfferTypeScope, OfferType, null, false, null, change, Token, stop, sink, TenantId);
                 case ProductNameEnumSet:
                 case ProductNameToggleSet:
-                    return client.PlanUpdate(PolicyId, CoreDefaults.ProductScope, null, ProductName, false, null, change, Token, stop, sink);
+                    return client.PlanUpdate(PolicyId, CoreDefaults.ProductScope, null, ProductName, false, null, change, Token, stop, sink, TenantId);
                 case AllEnumSet:
                 case AllToggleSet:
-                    return client.PlanUpdate(PolicyId, Scope, null, null, true, Exclude, change, Token, stop, sink);
+                    return client.PlanUpdate(PolicyId, Scope, null, null, true, Exclude, change, Token, stop, sink, TenantId);
                 default:
-                    return client.PlanUpdate(PolicyId, CoreDefaults.ProductScope, ProductId, null, false, null, change, Token, stop, sink);
+                    return client.PlanUpdate(PolicyId, CoreDefaults.ProductScope, ProductId, null, false, null, change, Token, stop, sink, TenantId);
             }
         }
     }

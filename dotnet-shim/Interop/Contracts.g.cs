@@ -26,6 +26,9 @@ namespace MSCommerce.Interop
 
         [DataMember(Name = "variables", Order = 2, EmitDefaultValue = false)]
         public Dictionary<string, string>? Variables { get; set; }
+
+        [DataMember(Name = "tenants", Order = 3, EmitDefaultValue = false)]
+        public string[]? Tenants { get; set; }
     }
 
     /// <summary>The <c>connect</c> request.</summary>
@@ -331,6 +334,34 @@ namespace MSCommerce.Interop
         public string[]? Exclude { get; set; }
     }
 
+    /// <summary>The <c>exportReport</c> request.</summary>
+    [DataContract]
+    internal sealed class ExportReportRequest : CoreRequest
+    {
+        internal const string OpName = "exportReport";
+
+        public ExportReportRequest()
+            : base(OpName)
+        {
+        }
+
+        [DataMember(Name = "token", Order = 0, EmitDefaultValue = false)]
+        public string? Token { get; set; }
+
+        [DataMember(Name = "policyId", Order = 1)]
+        public string PolicyId { get; set; } = string.Empty;
+
+        [DataMember(Name = "path", Order = 2)]
+        public string Path { get; set; } = string.Empty;
+
+        /// <summary>The baseline file drift is shown against (<c>-BaselinePath</c>).</summary>
+        [DataMember(Name = "baselinePath", Order = 3, EmitDefaultValue = false)]
+        public string? BaselinePath { get; set; }
+
+        [DataMember(Name = "noClobber", Order = 4, EmitDefaultValue = false)]
+        public bool? NoClobber { get; set; }
+    }
+
     /// <summary>The <c>exportBaseline</c> request.</summary>
     [DataContract]
     internal sealed class ExportBaselineRequest : CoreRequest
@@ -498,6 +529,10 @@ namespace MSCommerce.Interop
         /// <summary><c>-Enabled</c> for this item; none takes the request's.</summary>
         [DataMember(Name = "enabled", Order = 4, EmitDefaultValue = false)]
         public string? Enabled { get; set; }
+
+        /// <summary>The tenant the item is in (an id or a domain); none is the connection's own.</summary>
+        [DataMember(Name = "tenantId", Order = 5, EmitDefaultValue = false)]
+        public string? TenantId { get; set; }
     }
 
     /// <summary>The data of a successful <c>mc_client_new</c>.</summary>
@@ -564,6 +599,14 @@ namespace MSCommerce.Interop
         /// <summary>Where the sign-in is kept: the OS secret store's name, or the file folder.</summary>
         [DataMember(Name = "tokenCache", Order = 12)]
         public string? TokenCache { get; set; }
+
+        /// <summary>The account's own tenant (its id), which the token cache keys it by; differs from <c>tenant_id</c> when a partner's account is connected to a customer's tenant.</summary>
+        [DataMember(Name = "homeTenantId", Order = 13)]
+        public string? HomeTenantId { get; set; }
+
+        /// <summary>The tenants the connection holds tokens for (their ids), its own first.</summary>
+        [DataMember(Name = "tenants", Order = 14)]
+        public string[]? Tenants { get; set; }
     }
 
     /// <summary>The data of <c>disconnect</c>.</summary>
@@ -674,6 +717,53 @@ namespace MSCommerce.Interop
         public string? Action { get; set; }
     }
 
+    /// <summary>The data of a request run in several tenants (<c>tenants</c>): every tenant's objects, each naming its tenant, and one error per tenant that could not be served.</summary>
+    [DataContract]
+    internal sealed class TenantOutputWire
+    {
+        // `items` holds output items: read by their kind (WireMapping).
+        /// <summary>One error per tenant that failed, its target the tenant as given.</summary>
+        [DataMember(Name = "errors", Order = 1)]
+        public ErrorReplyWire[]? Errors { get; set; }
+    }
+
+    /// <summary>The data of <c>exportReport</c>: what the page shows, and the tenants that could not be read.</summary>
+    [DataContract]
+    internal sealed class PolicyReportWire
+    {
+        /// <summary>The page.</summary>
+        [DataMember(Name = "path", Order = 0)]
+        public string? Path { get; set; }
+
+        /// <summary>The policy.</summary>
+        [DataMember(Name = "policyId", Order = 1)]
+        public string? PolicyId { get; set; }
+
+        /// <summary>The tenants (rows), failed ones included.</summary>
+        [DataMember(Name = "tenants", Order = 2)]
+        public int Tenants { get; set; }
+
+        /// <summary>The tenants that could not be read (a row with the reason).</summary>
+        [DataMember(Name = "failedTenants", Order = 3)]
+        public int FailedTenants { get; set; }
+
+        /// <summary>The products (columns): every product any tenant lists.</summary>
+        [DataMember(Name = "products", Order = 4)]
+        public int Products { get; set; }
+
+        /// <summary>The cells that differ from the baseline.</summary>
+        [DataMember(Name = "driftedCells", Order = 5)]
+        public int DriftedCells { get; set; }
+
+        /// <summary>The tenants with at least one such cell.</summary>
+        [DataMember(Name = "driftedTenants", Order = 6)]
+        public int DriftedTenants { get; set; }
+
+        /// <summary>One error per tenant that could not be read, its target the tenant as given.</summary>
+        [DataMember(Name = "errors", Order = 7)]
+        public ErrorReplyWire[]? Errors { get; set; }
+    }
+
     /// <summary>The data of <c>exportBaseline</c>: what was written.</summary>
     [DataContract]
     internal sealed class BaselineExportWire
@@ -727,6 +817,10 @@ namespace MSCommerce.Interop
         /// <summary>True on the last report of an activity.</summary>
         [DataMember(Name = "completed", Order = 3)]
         public bool Completed { get; set; }
+
+        /// <summary>0 for the request's own progress bar; 1, 2, ... for a bar under it (one per tenant of a request that runs in several).</summary>
+        [DataMember(Name = "bar", Order = 4)]
+        public int Bar { get; set; }
     }
 
     /// <summary>The <c>kind</c> of each output item: the name of its model class.</summary>
@@ -837,6 +931,10 @@ namespace MSCommerce
         /// <summary>The value products have until an admin sets one.</summary>
         [DataMember(Name = "defaultValue", Order = 2)]
         public string? DefaultValue { get; set; }
+
+        /// <summary>The tenant the object came from (its id), when known.</summary>
+        [DataMember(Name = "tenantId", Order = 3)]
+        public string? TenantId { get; set; }
     }
 
     /// <summary>A policy's value for one product. The fields are in the order the original module prints them on Windows PowerShell 5.1 (PolicyValue, ProductId, PolicyId, ProductName): scripts split its table rows on whitespace in that order.</summary>
@@ -858,6 +956,10 @@ namespace MSCommerce
         /// <summary>The product's name.</summary>
         [DataMember(Name = "productName", Order = 3)]
         public string? ProductName { get; set; }
+
+        /// <summary>The tenant the object came from (its id), when known.</summary>
+        [DataMember(Name = "tenantId", Order = 4)]
+        public string? TenantId { get; set; }
     }
 
     /// <summary>A policy's value for a scope other than a product, such as an offer type.</summary>
@@ -883,6 +985,10 @@ namespace MSCommerce
         /// <summary>The scope, such as <c>OfferType</c>.</summary>
         [DataMember(Name = "scope", Order = 4)]
         public string? Scope { get; set; }
+
+        /// <summary>The tenant the object came from (its id), when known.</summary>
+        [DataMember(Name = "tenantId", Order = 5)]
+        public string? TenantId { get; set; }
     }
 
     /// <summary>One product or offer type that differs from a baseline file (Test-MSCommercePolicy).</summary>
@@ -916,5 +1022,9 @@ namespace MSCommerce
         /// <summary>The value now; null for a removed item.</summary>
         [DataMember(Name = "currentValue", Order = 6)]
         public string? CurrentValue { get; set; }
+
+        /// <summary>The tenant the object came from (its id), when known.</summary>
+        [DataMember(Name = "tenantId", Order = 7)]
+        public string? TenantId { get; set; }
     }
 }

@@ -230,8 +230,9 @@ namespace MSCommerce.Interop
         /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
         /// <param name="cancellationToken">Cancels the request.</param>
         /// <param name="sink">Receives the request's log lines on this thread.</param>
-        public UpdatePlan PlanUpdate(string policyId, string? scope, string[]? ids, string[]? names, bool all, string[]? exclude, PolicyChange change, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
-            ToPlan(Invoke<UpdatePlanWire>(CoreRequest.PlanUpdate(policyId, scope, ids, names, all, exclude, change, token), cancellationToken, sink));
+        /// <param name="tenants">The tenants to plan in (<c>-TenantId</c>); null for the connection's own.</param>
+        public UpdatePlan PlanUpdate(string policyId, string? scope, string[]? ids, string[]? names, bool all, string[]? exclude, PolicyChange change, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null, string[]? tenants = null) =>
+            ToPlan(Invoke<UpdatePlanWire>(InTenantsOrOwn(CoreRequest.PlanUpdate(policyId, scope, ids, names, all, exclude, change, token), tenants), cancellationToken, sink));
 
         /// <summary>
         /// What importing a baseline file would change (<c>planImport</c>): each item whose value
@@ -242,8 +243,19 @@ namespace MSCommerce.Interop
         /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
         /// <param name="cancellationToken">Cancels the request.</param>
         /// <param name="sink">Receives the request's log lines on this thread.</param>
-        public UpdatePlan PlanImport(string path, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null) =>
-            ToPlan(Invoke<UpdatePlanWire>(CoreRequest.PlanImport(path, token), cancellationToken, sink));
+        /// <param name="tenants">The tenants to plan in (<c>-TenantId</c>); null for the connection's own.</param>
+        public UpdatePlan PlanImport(string path, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null, string[]? tenants = null) =>
+            ToPlan(Invoke<UpdatePlanWire>(InTenantsOrOwn(CoreRequest.PlanImport(path, token), tenants), cancellationToken, sink));
+
+        private static CoreRequest InTenantsOrOwn(CoreRequest request, string[]? tenants)
+        {
+            if (tenants != null && tenants.Length > 0)
+            {
+                request.Tenants = tenants;
+            }
+
+            return request;
+        }
 
         /// <summary>
         /// Picks a policy's items (<c>selectItems</c>): every item of <paramref name="scope"/>
@@ -279,10 +291,39 @@ namespace MSCommerce.Interop
         /// <param name="cancellationToken">Cancels the request.</param>
         /// <param name="sink">Receives the request's log lines on this thread.</param>
         /// <param name="newProducts">The value of products added after the baseline (a version 2 file); null for none.</param>
-        public BaselineExport ExportBaseline(string policyId, string path, bool noClobber = false, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null, string? newProducts = null)
+        /// <param name="tenant">The tenant to export from (<c>-TenantId</c>); null for the connection's own.</param>
+        public BaselineExport ExportBaseline(string policyId, string path, bool noClobber = false, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null, string? newProducts = null, string? tenant = null)
         {
-            var wire = Invoke<BaselineExportWire>(CoreRequest.ExportBaseline(policyId, path, noClobber, token, newProducts), cancellationToken, sink);
+            var request = InTenantsOrOwn(CoreRequest.ExportBaseline(policyId, path, noClobber, token, newProducts), tenant == null ? null : new[] { tenant });
+            var wire = Invoke<BaselineExportWire>(request, cancellationToken, sink);
             return new BaselineExport(wire.Path ?? path, wire.PolicyId ?? policyId, wire.Products, wire.OfferTypes);
+        }
+
+        /// <summary>
+        /// Writes the HTML report of a policy over tenants (<c>exportReport</c>): the file written
+        /// and one error per tenant that could not be read (the page shows it as a row).
+        /// </summary>
+        /// <param name="policyId">The policy's id.</param>
+        /// <param name="path">The page, as an absolute file-system path.</param>
+        /// <param name="baselinePath">A baseline file to show drift against, absolute; null for none.</param>
+        /// <param name="tenants">The tenants (rows); null for the connection's own.</param>
+        /// <param name="noClobber">Refuse to replace an existing file.</param>
+        /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <param name="sink">Receives the request's log lines on this thread.</param>
+        internal ReportExport ExportReport(string policyId, string path, string? baselinePath, string[]? tenants, bool noClobber, string? token, CancellationToken cancellationToken, IInvocationSink? sink)
+        {
+            var request = InTenantsOrOwn(
+                new ExportReportRequest { Token = string.IsNullOrEmpty(token) ? null : token, PolicyId = policyId, Path = path, BaselinePath = baselinePath, NoClobber = noClobber ? true : (bool?)null },
+                tenants);
+            var wire = Invoke<PolicyReportWire>(request, cancellationToken, sink);
+            var errors = new List<MSCommerceException>();
+            foreach (var error in wire.Errors ?? Array.Empty<ErrorReplyWire>())
+            {
+                errors.Add(ToException(error));
+            }
+
+            return new ReportExport(wire.Path ?? path, errors);
         }
 
         /// <summary>How the tenant differs from a baseline file (<c>testBaseline</c>).</summary>
@@ -421,6 +462,25 @@ namespace MSCommerce.Interop
                 CertificateSigner.Remove(keyId);
                 signingKey = null;
             }
+        }
+
+        /// <summary>
+        /// Runs <paramref name="request"/> in each of <paramref name="tenants"/> (ids or domains):
+        /// the core gets a token for each tenant and runs them concurrently, and answers every
+        /// tenant's objects (each with its <c>TenantId</c>) and one error per tenant that failed.
+        /// </summary>
+        internal TenantResults InTenants(CoreRequest request, string[] tenants, CancellationToken cancellationToken, IInvocationSink? sink = null)
+        {
+            request.Tenants = tenants;
+            var data = InvokeData(request, cancellationToken, sink);
+            var wire = Read<TenantOutputWire>(data);
+            var errors = new List<MSCommerceException>();
+            foreach (var error in wire.Errors ?? Array.Empty<ErrorReplyWire>())
+            {
+                errors.Add(ToException(error));
+            }
+
+            return new TenantResults(WireMapping.ToOutputItems(data.Element("items")), errors);
         }
 
         /// <summary>Runs <paramref name="request"/> and returns the envelope's data as <typeparamref name="T"/>.</summary>

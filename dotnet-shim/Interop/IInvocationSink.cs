@@ -23,8 +23,9 @@ namespace MSCommerce.Interop
     public sealed class CoreProgress
     {
         /// <summary>Creates a report.</summary>
-        public CoreProgress(ulong operationId, string activity, string status, int percentComplete, bool completed)
+        public CoreProgress(ulong operationId, string activity, string status, int percentComplete, bool completed, int bar = 0)
         {
+            Bar = bar;
             OperationId = operationId;
             Activity = activity;
             Status = status;
@@ -46,6 +47,9 @@ namespace MSCommerce.Interop
 
         /// <summary>Whether the activity has ended.</summary>
         public bool Completed { get; }
+
+        /// <summary>0 for the request's own progress bar; 1, 2, ... for a bar under it (one per tenant).</summary>
+        public int Bar { get; }
     }
 
     /// <summary>

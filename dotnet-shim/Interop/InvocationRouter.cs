@@ -108,7 +108,8 @@ namespace MSCommerce.Interop
                             string.IsNullOrEmpty(progress.Activity) ? "MSCommerce" : progress.Activity!,
                             string.IsNullOrEmpty(progress.Status) ? (progress.Completed ? "Completed" : "Working") : progress.Status!,
                             percent < -1 ? -1 : percent > 100 ? 100 : percent,
-                            progress.Completed));
+                            progress.Completed,
+                            progress.Bar));
                     }
                 }
             }

@@ -60,6 +60,29 @@ namespace MSCommerce.Interop
             return drift;
         }
 
+        /// <summary>Output items of any kind, each as its model class (a request run in several tenants).</summary>
+        internal static IReadOnlyList<object> ToOutputItems(XElement? items)
+        {
+            var results = new List<object>();
+            foreach (var item in Elements(items))
+            {
+                switch (KindOf(item))
+                {
+                    case OutputItemKinds.Policy:
+                        results.Add(ToPolicy(item));
+                        break;
+                    case OutputItemKinds.PolicyDrift:
+                        results.Add(Read<PolicyDrift>(item, OutputItemKinds.PolicyDrift));
+                        break;
+                    default:
+                        results.Add(ToProductOrScopePolicy(item));
+                        break;
+                }
+            }
+
+            return results;
+        }
+
         /// <summary>The elements of a JSON array; anything else is a reply of another build.</summary>
         internal static IEnumerable<XElement> Elements(XElement? array)
         {

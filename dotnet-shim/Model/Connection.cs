@@ -24,6 +24,12 @@ namespace MSCommerce
         /// <summary>The account's tenant id, when known.</summary>
         public string? TenantId { get; set; }
 
+        /// <summary>The account's own tenant, which the token cache keys it by; differs from TenantId when a partner's account is connected to a customer's tenant.</summary>
+        public string? HomeTenantId { get; set; }
+
+        /// <summary>The tenants this connection holds tokens for (their ids), its own first; -TenantId on the other cmdlets adds to it.</summary>
+        public string[] Tenants { get; set; } = new string[0];
+
         /// <summary>How the session was made: Browser, DeviceCode, TokenCache (silently, from an earlier sign-in), AccessToken; AppOnly or WorkloadIdentity for an application, or the managed identity's source (AppService, AzureArc, Imds, ...); null when not connected.</summary>
         public string? Flow { get; set; }
 
@@ -58,6 +64,8 @@ namespace MSCommerce
             AppId = wire.AppId,
             CertificateThumbprint = wire.CertificateThumbprint,
             TenantId = wire.TenantId,
+            HomeTenantId = wire.HomeTenantId,
+            Tenants = wire.Tenants ?? new string[0],
             Flow = wire.Flow,
             Environment = wire.Environment,
             ContextScope = wire.ContextScope,

@@ -31,6 +31,9 @@ pub struct Progress {
     pub percent_complete: i32,
     /// True on the last report of an activity.
     pub completed: bool,
+    /// 0 for the request's own progress bar; 1, 2, ... for a bar under it (one per tenant of
+    /// a request that runs in several).
+    pub bar: u32,
 }
 
 type LogFn = Arc<dyn Fn(u64, Level, &str) + Send + Sync>;

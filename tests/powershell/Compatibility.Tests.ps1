@@ -121,9 +121,9 @@ Describe 'Scripts written for the original module' {
         $name | Should -BeExactly 'Power BI Pro'
     }
 
-    It 'a product exports to CSV with the contract property names in table order' {
+    It 'a product exports to CSV with the contract property names in table order, then its tenant' {
         $product = Get-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId CFQ7TTC0H9MP -Token $adminToken
-        @($product | ConvertTo-Csv -NoTypeInformation)[0] | Should -BeExactly '"PolicyValue","ProductId","PolicyId","ProductName"'
+        @($product | ConvertTo-Csv -NoTypeInformation)[0] | Should -BeExactly '"PolicyValue","ProductId","PolicyId","ProductName","TenantId"'
     }
 
     It 'a product survives a JSON round trip with its ProductId' {

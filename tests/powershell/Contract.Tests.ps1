@@ -15,7 +15,7 @@
 BeforeDiscovery {
     # The six cmdlets of the original, the connection cmdlets and the baseline cmdlets.
     $exported = @(
-        'Connect-MSCommerce', 'Disconnect-MSCommerce', 'Export-MSCommercePolicy', 'Get-MSCommerceConnection',
+        'Connect-MSCommerce', 'Disconnect-MSCommerce', 'Export-MSCommercePolicy', 'Export-MSCommercePolicyReport', 'Get-MSCommerceConnection',
         'Get-MSCommercePolicies', 'Get-MSCommercePolicy', 'Get-MSCommerceProductPolicies', 'Get-MSCommerceProductPolicy',
         'Import-MSCommercePolicy', 'Test-MSCommercePolicy', 'Update-MSCommerceProductPolicy')
 }

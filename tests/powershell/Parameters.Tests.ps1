@@ -25,7 +25,7 @@ BeforeDiscovery {
 
     # Every cmdlet of the module, with its implementing class and its own (not common) parameters.
     $cmdlets = foreach ($name in @(
-            'Connect-MSCommerce', 'Disconnect-MSCommerce', 'Export-MSCommercePolicy', 'Get-MSCommerceConnection',
+            'Connect-MSCommerce', 'Disconnect-MSCommerce', 'Export-MSCommercePolicy', 'Export-MSCommercePolicyReport', 'Get-MSCommerceConnection',
             'Get-MSCommercePolicies', 'Get-MSCommercePolicy', 'Get-MSCommerceProductPolicies', 'Get-MSCommerceProductPolicy',
             'Import-MSCommercePolicy', 'Test-MSCommercePolicy', 'Update-MSCommerceProductPolicy')) {
         $verb, $noun = $name -split '-', 2
@@ -123,16 +123,16 @@ Describe 'The cmdlet base class' {
 }
 
 Describe '<Name> takes positional string parameters in one set' -ForEach @(
-    @{ Name = 'Get-MSCommercePolicies'; Class = 'GetMSCommercePoliciesCommand'; Expected = 'Token 0 optional' }
-    @{ Name = 'Get-MSCommercePolicy'; Class = 'GetMSCommercePolicyCommand'; Expected = 'PolicyId 0 mandatory, Token 1 optional' }
-    @{ Name = 'Get-MSCommerceProductPolicies'; Class = 'GetMSCommerceProductPoliciesCommand'; Expected = 'PolicyId 0 mandatory, Scope 1 optional, Token 2 optional' }
+    @{ Name = 'Get-MSCommercePolicies'; Class = 'GetMSCommercePoliciesCommand'; Expected = 'Token 0 optional, TenantId named optional' }
+    @{ Name = 'Get-MSCommercePolicy'; Class = 'GetMSCommercePolicyCommand'; Expected = 'PolicyId 0 mandatory, Token 1 optional, TenantId named optional' }
+    @{ Name = 'Get-MSCommerceProductPolicies'; Class = 'GetMSCommerceProductPoliciesCommand'; Expected = 'PolicyId 0 mandatory, Scope 1 optional, Token 2 optional, TenantId named optional' }
 ) {
     It '<Name> takes <Expected> and nothing else' {
         Format-Parameter (Get-SetParameter $Name) | Should -BeExactly $Expected
     }
 
-    It '<Name> takes every parameter as a string' {
-        @(Get-SetParameter $Name | Where-Object { $_.ParameterType -ne [string] }).Name | Should -BeNullOrEmpty
+    It '<Name> takes every parameter of the original as a string' {
+        @(Get-SetParameter $Name | Where-Object { $_.Name -ne 'TenantId' -and $_.ParameterType -ne [string] }).Name | Should -BeNullOrEmpty
     }
 
     It "<Name>'s only parameter set is named by its public DefaultParameterSet constant" {
@@ -158,6 +158,7 @@ Describe 'Each parameter set declares its output type' {
         @{ Name = 'Connect-MSCommerce'; Set = '__AllParameterSets'; Types = 'System.Void' }
         @{ Name = 'Disconnect-MSCommerce'; Set = '__AllParameterSets'; Types = 'System.Void' }
         @{ Name = 'Export-MSCommercePolicy'; Set = 'Default'; Types = 'System.IO.FileInfo' }
+        @{ Name = 'Export-MSCommercePolicyReport'; Set = 'Default'; Types = 'System.IO.FileInfo' }
         @{ Name = 'Get-MSCommerceConnection'; Set = 'Default'; Types = 'MSCommerce.Connection' }
         @{ Name = 'Get-MSCommercePolicies'; Set = 'Default'; Types = 'MSCommerce.Policy' }
         @{ Name = 'Get-MSCommercePolicy'; Set = 'Default'; Types = 'MSCommerce.Policy' }
@@ -200,15 +201,15 @@ Describe 'Update-MSCommerceProductPolicy parameter sets' {
             Should -BeExactly "PolicyId 0 mandatory, $Item 1 mandatory, $Value 2 mandatory, Token 3 optional"
     }
 
-    It 'in <_>, names only -ThrottleLimit beside the positional parameters' -ForEach @('ProductEnum', 'ProductToggle', 'OfferTypeEnum', 'OfferTypeToggle') {
-        Format-Parameter (Get-SetParameter Update-MSCommerceProductPolicy $_ | Where-Object Position -LT 0) | Should -BeExactly 'ThrottleLimit named optional'
+    It 'in <_>, names only -TenantId and -ThrottleLimit beside the positional parameters' -ForEach @('ProductEnum', 'ProductToggle', 'OfferTypeEnum', 'OfferTypeToggle') {
+        Format-Parameter (Get-SetParameter Update-MSCommerceProductPolicy $_ | Where-Object Position -LT 0) | Should -BeExactly 'TenantId named optional, ThrottleLimit named optional'
     }
 
     It 'in <Set>, takes only -PolicyId by position, and -<Picker> and -<Value> by name' -ForEach @(
-        @{ Set = 'ProductNameEnum'; Picker = 'ProductName'; Value = 'Value'; Expected = 'PolicyId 0 mandatory, ProductName named mandatory, ThrottleLimit named optional, Token named optional, Value named mandatory' }
-        @{ Set = 'ProductNameToggle'; Picker = 'ProductName'; Value = 'Enabled'; Expected = 'PolicyId 0 mandatory, Enabled named mandatory, ProductName named mandatory, ThrottleLimit named optional, Token named optional' }
-        @{ Set = 'AllEnum'; Picker = 'All'; Value = 'Value'; Expected = 'PolicyId 0 mandatory, All named mandatory, Exclude named optional, Scope named optional, ThrottleLimit named optional, Token named optional, Value named mandatory' }
-        @{ Set = 'AllToggle'; Picker = 'All'; Value = 'Enabled'; Expected = 'PolicyId 0 mandatory, All named mandatory, Enabled named mandatory, Exclude named optional, Scope named optional, ThrottleLimit named optional, Token named optional' }
+        @{ Set = 'ProductNameEnum'; Picker = 'ProductName'; Value = 'Value'; Expected = 'PolicyId 0 mandatory, ProductName named mandatory, TenantId named optional, ThrottleLimit named optional, Token named optional, Value named mandatory' }
+        @{ Set = 'ProductNameToggle'; Picker = 'ProductName'; Value = 'Enabled'; Expected = 'PolicyId 0 mandatory, Enabled named mandatory, ProductName named mandatory, TenantId named optional, ThrottleLimit named optional, Token named optional' }
+        @{ Set = 'AllEnum'; Picker = 'All'; Value = 'Value'; Expected = 'PolicyId 0 mandatory, All named mandatory, Exclude named optional, Scope named optional, TenantId named optional, ThrottleLimit named optional, Token named optional, Value named mandatory' }
+        @{ Set = 'AllToggle'; Picker = 'All'; Value = 'Enabled'; Expected = 'PolicyId 0 mandatory, All named mandatory, Enabled named mandatory, Exclude named optional, Scope named optional, TenantId named optional, ThrottleLimit named optional, Token named optional' }
     ) {
         Format-Parameter (Get-SetParameter Update-MSCommerceProductPolicy $Set) | Should -BeExactly $Expected
     }
@@ -270,7 +271,7 @@ Describe 'Get-MSCommerceProductPolicy takes -PolicyId and one kind of item per s
         @{ Set = 'Product'; Item = 'ProductId' }
         @{ Set = 'OfferType'; Item = 'OfferType' }
     ) {
-        Format-Parameter (Get-SetParameter Get-MSCommerceProductPolicy $Set) | Should -BeExactly "PolicyId 0 mandatory, $Item 1 mandatory, Token 2 optional"
+        Format-Parameter (Get-SetParameter Get-MSCommerceProductPolicy $Set) | Should -BeExactly "PolicyId 0 mandatory, $Item 1 mandatory, Token 2 optional, TenantId named optional"
     }
 }
 
@@ -287,13 +288,14 @@ Describe 'Tenant values complete with the tenant completers' {
         @{ Name = 'Get-MSCommerceProductPolicies'; Parameter = 'PolicyId'; Completer = 'MSCommerce.Completion.PolicyIdCompleter' }
         @{ Name = 'Get-MSCommercePolicy'; Parameter = 'PolicyId'; Completer = 'MSCommerce.Completion.PolicyIdCompleter' }
         @{ Name = 'Export-MSCommercePolicy'; Parameter = 'PolicyId'; Completer = 'MSCommerce.Completion.PolicyIdCompleter' }
+        @{ Name = 'Export-MSCommercePolicyReport'; Parameter = 'PolicyId'; Completer = 'MSCommerce.Completion.PolicyIdCompleter' }
     ) {
         (Get-ParameterAttribute $Name $Parameter ([System.Management.Automation.ArgumentCompleterAttribute])).Type.FullName | Should -BeExactly $Completer
     }
 }
 
 Describe 'Cmdlets that change something support -WhatIf and -Confirm' {
-    It '<_> supports ShouldProcess' -ForEach @('Update-MSCommerceProductPolicy', 'Export-MSCommercePolicy', 'Import-MSCommercePolicy') {
+    It '<_> supports ShouldProcess' -ForEach @('Update-MSCommerceProductPolicy', 'Export-MSCommercePolicy', 'Export-MSCommercePolicyReport', 'Import-MSCommercePolicy') {
         [System.Management.Automation.CommandMetadata]::new((Get-Command -Name $_ -Module MSCommerce)).SupportsShouldProcess | Should -BeTrue
     }
 
@@ -361,13 +363,33 @@ Describe 'Disconnect-MSCommerce parameters' {
 
 Describe 'Every cmdlet that calls the licensing API takes -Token' {
     It '<_> takes -Token' -ForEach @(
-        'Export-MSCommercePolicy', 'Get-MSCommercePolicies', 'Get-MSCommercePolicy', 'Get-MSCommerceProductPolicies',
+        'Export-MSCommercePolicy', 'Export-MSCommercePolicyReport', 'Get-MSCommercePolicies', 'Get-MSCommercePolicy', 'Get-MSCommerceProductPolicies',
         'Get-MSCommerceProductPolicy', 'Import-MSCommercePolicy', 'Test-MSCommercePolicy', 'Update-MSCommerceProductPolicy') {
         (Get-Command -Name $_ -Module MSCommerce).Parameters.ContainsKey('Token') | Should -BeTrue
     }
 
     It '<_> manages the connection and takes no -Token' -ForEach @('Connect-MSCommerce', 'Disconnect-MSCommerce', 'Get-MSCommerceConnection') {
         (Get-Command -Name $_ -Module MSCommerce).Parameters.ContainsKey('Token') | Should -BeFalse
+    }
+}
+
+Describe 'Every cmdlet that calls the licensing API takes -TenantId' {
+    It '<_> takes -TenantId as a list of tenants' -ForEach @(
+        'Export-MSCommercePolicyReport', 'Get-MSCommercePolicies', 'Get-MSCommercePolicy', 'Get-MSCommerceProductPolicies',
+        'Get-MSCommerceProductPolicy', 'Import-MSCommercePolicy', 'Test-MSCommercePolicy', 'Update-MSCommerceProductPolicy') {
+        (Get-Command -Name $_ -Module MSCommerce).Parameters['TenantId'].ParameterType | Should -Be ([string[]])
+    }
+
+    It 'Export-MSCommercePolicy takes one tenant: a baseline file holds one tenant''s values' {
+        $attribute = (Get-Command Export-MSCommercePolicy).Parameters['TenantId'].Attributes |
+            Where-Object { $_ -is [System.Management.Automation.ValidateCountAttribute] }
+        $attribute.MaxLength | Should -Be 1
+    }
+
+    It 'Update-MSCommerceProductPolicy binds -TenantId from piped objects, so items keep their tenant' {
+        (Get-Command Update-MSCommerceProductPolicy).Parameters['TenantId'].Attributes |
+            Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } |
+            ForEach-Object { $_.ValueFromPipelineByPropertyName } | Should -Not -Contain $false
     }
 }
 
@@ -423,11 +445,12 @@ Describe 'The help of Update-MSCommerceProductPolicy' {
 }
 
 Describe 'Output object <Type>' -ForEach @(
-    @{ Type = 'MSCommerce.Policy'; Properties = 'PolicyId', 'Description', 'DefaultValue'; Order = 'PolicyId, Description, DefaultValue' }
+    # The original's properties, in its order, then the tenant each object came from (-TenantId).
+    @{ Type = 'MSCommerce.Policy'; Properties = 'PolicyId', 'Description', 'DefaultValue', 'TenantId'; Order = 'PolicyId, Description, DefaultValue, TenantId' }
     # The order the original prints on Windows PowerShell 5.1; scripts split table rows on it.
-    @{ Type = 'MSCommerce.ProductPolicy'; Properties = 'PolicyValue', 'ProductId', 'PolicyId', 'ProductName'; Order = 'PolicyValue, ProductId, PolicyId, ProductName' }
-    @{ Type = 'MSCommerce.ScopePolicy'; Properties = 'PolicyId', 'PolicyValue', 'ScopeId', 'ScopeValue', 'Scope'; Order = 'PolicyId, PolicyValue, ScopeId, ScopeValue, Scope' }
-    @{ Type = 'MSCommerce.PolicyDrift'; Properties = 'PolicyId', 'Scope', 'Id', 'Name', 'Change', 'BaselineValue', 'CurrentValue'; Order = 'PolicyId, Scope, Id, Name, Change, BaselineValue, CurrentValue' }
+    @{ Type = 'MSCommerce.ProductPolicy'; Properties = 'PolicyValue', 'ProductId', 'PolicyId', 'ProductName', 'TenantId'; Order = 'PolicyValue, ProductId, PolicyId, ProductName, TenantId' }
+    @{ Type = 'MSCommerce.ScopePolicy'; Properties = 'PolicyId', 'PolicyValue', 'ScopeId', 'ScopeValue', 'Scope', 'TenantId'; Order = 'PolicyId, PolicyValue, ScopeId, ScopeValue, Scope, TenantId' }
+    @{ Type = 'MSCommerce.PolicyDrift'; Properties = 'PolicyId', 'Scope', 'Id', 'Name', 'Change', 'BaselineValue', 'CurrentValue', 'TenantId'; Order = 'PolicyId, Scope, Id, Name, Change, BaselineValue, CurrentValue, TenantId' }
 ) {
     BeforeAll {
         $class = $Type -as [type]

@@ -43,7 +43,7 @@ pub struct CachedAccount {
     pub refresh: Secret,
     /// The account's sign-in name, when known.
     pub upn: Option<String>,
-    /// The account's tenant id, when known.
+    /// The account's own (home) tenant id, when known.
     pub tenant_id: Option<String>,
 }
 
@@ -53,7 +53,13 @@ impl CachedAccount {
         Some(CachedAccount {
             refresh: tokens.refresh.clone()?,
             upn: tokens.account.upn.clone(),
-            tenant_id: tokens.account.tenant_id.clone(),
+            // The account's own tenant, not the customer's it signed in to last: the next
+            // session starts from home and reaches customers from there.
+            tenant_id: tokens
+                .account
+                .home_tenant_id
+                .clone()
+                .or_else(|| tokens.account.tenant_id.clone()),
         })
     }
 

@@ -23,8 +23,11 @@ const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Account {
     /// The user's sign-in name.
     pub upn: Option<String>,
-    /// The user's tenant id.
+    /// The tenant the token is for (`tid`).
     pub tenant_id: Option<String>,
+    /// The user's own tenant, when the token is for another (a partner's user in a customer's
+    /// tenant): read from `idp`, the issuer of the user's home tenant.
+    pub home_tenant_id: Option<String>,
     /// The application the token was issued to (`appid`, `azp`).
     pub app_id: Option<String>,
     /// Whether the token is an application's own (`idtyp` `app`), not a user's.
@@ -207,11 +210,46 @@ pub async fn redeem_refresh_token(
             }
             Ok(renewed)
         }
-        TokenReply::Refused { .. } => Err(Error::new(
-            ErrorKind::AuthExpired,
-            super::AUTH_EXPIRED_MESSAGE,
-        )),
+        TokenReply::Refused { description, .. } => {
+            if let Some(code) = no_access_code(&description) {
+                // The refresh token is fine: the account may not enter this tenant.
+                let first_line = description.lines().next().unwrap_or_default().trim();
+                return Err(Error::new(
+                    ErrorKind::Forbidden,
+                    format!(
+                        "The account cannot sign in to tenant '{}' ({code}): a partner's account \
+                         needs a delegated admin relationship (GDAP) with a role in that tenant, \
+                         and an application must be consented there. {first_line}",
+                        signin.tenant
+                    ),
+                )
+                .with_target(Some(&signin.tenant)));
+            }
+            Err(Error::new(
+                ErrorKind::AuthExpired,
+                super::AUTH_EXPIRED_MESSAGE,
+            ))
+        }
     }
+}
+
+/// The authority's codes for "this account (or app) has no access to the tenant asked for", as
+/// opposed to a refresh token that expired or was revoked.
+const NO_ACCESS_CODES: [&str; 5] = [
+    "AADSTS50020",
+    "AADSTS90072",
+    "AADSTS700016",
+    "AADSTS65001",
+    "AADSTS50177",
+];
+
+/// The code in an authority's error description that says the account has no access to the
+/// tenant, if it says so.
+fn no_access_code(description: &str) -> Option<&'static str> {
+    NO_ACCESS_CODES
+        .iter()
+        .copied()
+        .find(|code| description.contains(code))
 }
 
 /// The sign-in failure the contract reports: `Unable to establish connection`, with why.
@@ -232,6 +270,7 @@ pub(crate) fn account_of(token: &Secret) -> Account {
         appid: Option<String>,
         azp: Option<String>,
         idtyp: Option<String>,
+        idp: Option<String>,
     }
     token
         .expose()
@@ -245,11 +284,63 @@ pub(crate) fn account_of(token: &Secret) -> Account {
         .and_then(|json| serde_json::from_slice::<Claims>(&json).ok())
         .map(|claims| Account {
             upn: claims.upn.or(claims.preferred_username),
+            home_tenant_id: claims
+                .idp
+                .as_deref()
+                .and_then(tenant_of_issuer)
+                .filter(|home| {
+                    claims
+                        .tid
+                        .as_deref()
+                        .is_none_or(|tid| !tid.eq_ignore_ascii_case(home))
+                }),
             tenant_id: claims.tid,
             app_id: claims.appid.or(claims.azp),
             app_only: claims.idtyp.as_deref() == Some("app"),
         })
         .unwrap_or_default()
+}
+
+/// The tenant id of an issuer such as `https://sts.windows.net/<tenant>/` or
+/// `https://login.microsoftonline.com/<tenant>/v2.0`.
+fn tenant_of_issuer(issuer: &str) -> Option<String> {
+    let url = url::Url::parse(issuer).ok()?;
+    let looks_like_id = |segment: &&str| {
+        segment.len() == 36 && segment.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    };
+    let tenant = url.path_segments()?.find(looks_like_id)?;
+    Some(tenant.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod home_tenant_tests {
+    use super::tenant_of_issuer;
+
+    #[test]
+    fn the_home_tenant_is_the_tenant_id_in_the_issuer() {
+        for issuer in [
+            "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/",
+            "https://login.microsoftonline.com/72F988BF-86F1-41AF-91AB-2D7CD011DB47/v2.0",
+            "http://127.0.0.1:8080/prefix/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+        ] {
+            assert_eq!(
+                tenant_of_issuer(issuer).as_deref(),
+                Some("72f988bf-86f1-41af-91ab-2d7cd011db47"),
+                "{issuer}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_issuer_without_a_tenant_id_names_no_home_tenant() {
+        for issuer in [
+            "https://sts.windows.net/contoso.com/",
+            "not a url",
+            "live.com",
+        ] {
+            assert_eq!(tenant_of_issuer(issuer), None, "{issuer}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::protocol::{data, BaselineExport, OutputItem, PlannedUpdate, PolicyDri
 use crate::secret::Secret;
 
 /// Both scopes of a policy as the service lists them now.
-async fn current(
+pub(super) async fn current(
     client: &Client,
     token: Option<&Secret>,
     policy_id: &str,
@@ -180,10 +180,15 @@ async fn drift(
     let baseline = Baseline::read(path)?;
     if let (Some(then), Some(now)) = (&baseline.tenant_id, client.tenant_of(token).await) {
         if !then.eq_ignore_ascii_case(&now) {
-            sink.log(
-                Level::Warning,
-                &format!("The baseline was exported from tenant {then}; the connection is to tenant {now}."),
+            let line = format!(
+                "The baseline was exported from tenant {then}; the connection is to tenant {now}."
             );
+            // With -TenantId, one baseline for many tenants is the point: no warning per tenant.
+            if super::tenants::current().is_some() {
+                sink.verbose(&line);
+            } else {
+                sink.log(Level::Warning, &line);
+            }
         }
     }
     let items = current(client, token, &baseline.policy_id, sink, cancel).await?;
@@ -206,5 +211,6 @@ fn drift_item(policy_id: &str, drift: &Drift) -> OutputItem {
         change: drift.change.name().to_owned(),
         baseline_value: drift.baseline_value.clone(),
         current_value: drift.current_value.clone(),
+        tenant_id: None,
     })
 }

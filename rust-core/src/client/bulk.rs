@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 
-use super::Client;
+use super::{tenants, Client};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Cancel;
 use crate::log::{Progress, Sink};
@@ -59,14 +59,19 @@ pub(super) async fn update(
             status: format!("{done} of {total} done, {failures} failed"),
             percent_complete: i32::try_from(done * 100 / total).unwrap_or(100),
             completed,
+            bar: 0,
         });
     };
+    // Items in other tenants: a bar per tenant under the overall one, and a tenant that refuses
+    // (no relationship, no role, no consent) is one error, its other items not sent.
+    let gate = tenants::TenantGate::new(items);
     report(false);
     let mut results: Vec<(usize, Result<OutputItem>)> = stream::iter(items.iter().enumerate())
         .map(|(index, bulk_item)| {
             let finished = &finished;
             let failed = &failed;
             let report = &report;
+            let gate = &gate;
             async move {
                 let outcome = match bulk_item {
                     BulkItem::Invalid { error, .. } => Err(error.clone()),
@@ -74,26 +79,46 @@ pub(super) async fn update(
                         policy_id,
                         item,
                         value,
-                    } => {
-                        let request = Request {
-                            operation: Operation::UpdateProductPolicy {
-                                policy_id: policy_id.clone(),
-                                item: item.clone(),
-                                value: value.clone(),
-                            },
-                            operation_id: 0,
-                            token: token.cloned(),
-                            // The bulk request's own variables are the client's by now.
-                            variables: None,
-                        };
-                        client.call_item(&request, sink, cancel).await
-                    }
+                        tenant,
+                    } => match gate.refused(tenant.as_deref()) {
+                        Some(error) => Err(error),
+                        None => {
+                            let request = Request {
+                                operation: Operation::UpdateProductPolicy {
+                                    policy_id: policy_id.clone(),
+                                    item: item.clone(),
+                                    value: value.clone(),
+                                },
+                                operation_id: 0,
+                                token: token.cloned(),
+                                // The bulk request's own variables are the client's by now.
+                                variables: None,
+                                tenants: Vec::new(),
+                            };
+                            let outcome = tenants::within(
+                                gate.scope(tenant.as_deref()),
+                                client.call_item(&request, sink, cancel),
+                            )
+                            .await;
+                            if let (Some(tenant), Err(error)) = (tenant, &outcome) {
+                                gate.refuse(tenant, error);
+                            }
+                            outcome
+                        }
+                    },
                 };
                 finished.fetch_add(1, Ordering::Relaxed);
                 if outcome.is_err() {
                     failed.fetch_add(1, Ordering::Relaxed);
                 }
                 report(false);
+                if let BulkItem::Valid {
+                    tenant: Some(tenant),
+                    ..
+                } = bulk_item
+                {
+                    gate.report(tenant, outcome.is_err(), sink);
+                }
                 (index, outcome)
             }
         })
@@ -115,6 +140,7 @@ pub(super) async fn update(
             total - failures
         ));
     }
+    let results = gate.collapse(items, results);
     data(
         results
             .into_iter()
@@ -209,6 +235,7 @@ pub(super) fn target(policy_id: &str, scope: Scope, id: &str, value: &str) -> Ra
         offer_type,
         value: Some(value.to_owned()),
         enabled: None,
+        tenant_id: None,
     }
 }
 

@@ -30,6 +30,7 @@ pub fn http(request: &Request, base: &Url) -> Result<HttpRequest> {
             | Operation::PlanUpdate { .. }
             | Operation::PlanImport { .. }
             | Operation::ExportBaseline { .. }
+            | Operation::ExportReport { .. }
             | Operation::TestBaseline { .. }
             | Operation::Complete { .. } => {
                 return Err(Error::new(
@@ -101,7 +102,7 @@ pub fn what_failed(request: &Request) -> String {
         } => {
             format!("Failed to retrieve product policy with PolicyId '{policy_id}'")
         }
-        Operation::ExportBaseline { policy_id, .. } => {
+        Operation::ExportBaseline { policy_id, .. } | Operation::ExportReport { policy_id, .. } => {
             format!("Failed to export policy with PolicyId '{policy_id}'")
         }
         Operation::TestBaseline { .. } | Operation::PlanImport { .. } => {

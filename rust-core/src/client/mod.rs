@@ -5,8 +5,11 @@ mod bulk;
 mod complete;
 pub mod licensing;
 mod messages;
+mod report;
 pub mod service;
+mod tenants;
 
+use std::collections::HashMap;
 use std::sync::{Arc, PoisonError};
 
 use serde::de::DeserializeOwned;
@@ -40,6 +43,9 @@ pub struct Client {
     /// The application's session, after a `connect` request with an app flow; never together
     /// with `session`.
     app: tokio::sync::Mutex<Option<Arc<AppSession>>>,
+    /// The application's sessions in other tenants (`-TenantId`), by tenant as given
+    /// (lowercase): a multi-tenant application signs in to each where it is consented.
+    tenant_apps: std::sync::Mutex<HashMap<String, Arc<AppSession>>>,
     /// What tab completion listed lately.
     completions: complete::Completions,
 }
@@ -66,6 +72,9 @@ struct Session {
     flow: &'static str,
     /// Where rotated refresh tokens go (`-ContextScope CurrentUser`).
     cache: Option<TokenCache>,
+    /// Tokens for other tenants (`-TenantId`), by tenant as given (lowercase), each redeemed
+    /// with the session's refresh token, which serves every tenant the account may enter.
+    others: HashMap<String, TokenSet>,
 }
 
 impl Client {
@@ -84,6 +93,7 @@ impl Client {
             state: std::sync::Mutex::new(state),
             session: tokio::sync::Mutex::new(None),
             app: tokio::sync::Mutex::new(None),
+            tenant_apps: std::sync::Mutex::new(HashMap::new()),
             completions: complete::Completions::default(),
         })
     }
@@ -152,6 +162,25 @@ impl Client {
     pub(crate) async fn invoke_async(&self, request: &Request, cancel: &Cancel) -> Result<Value> {
         let sink = Sink::new(request.operation_id);
         self.adopt(request.variables.as_ref())?;
+        if let Operation::ExportReport {
+            policy_id,
+            path,
+            baseline,
+            no_clobber,
+        } = &request.operation
+        {
+            // Tenants are the report's rows: it reads them itself.
+            let file = report::ReportFile {
+                policy_id,
+                path,
+                baseline: baseline.as_deref(),
+                no_clobber: *no_clobber,
+            };
+            return report::export(self, request, file, &sink, cancel).await;
+        }
+        if !request.tenants.is_empty() {
+            return tenants::run(self, request, &sink, cancel).await;
+        }
         let token = request.token.as_ref();
         match &request.operation {
             Operation::Connect { options } => data(self.connect(options, &sink, cancel).await?),
@@ -214,6 +243,12 @@ impl Client {
         sink: &Sink,
         cancel: &Cancel,
     ) -> Result<Secret> {
+        if let Some(tenant) = tenants::current() {
+            return self
+                .tenant_credential(&tenant, token, sink, cancel)
+                .await
+                .map_err(|e| tenants::tenant_failure(&tenant, e));
+        }
         if let Some(token) = token.or(self.config.access_token.as_ref()) {
             return Ok(token.clone());
         }
@@ -272,30 +307,32 @@ impl Client {
         cancel: &Cancel,
     ) -> Result<Value> {
         let response = self.exchange(request, sink, cancel).await?;
+        let tenant_id = self.tenant_of(request.token.as_ref()).await;
+        let tenant_id = tenant_id.as_deref();
         let output = (|| match &request.operation {
             Operation::GetPolicies => {
                 let list: ServiceList<ServicePolicy> = decode(&response)?;
                 data(
                     list.items
                         .into_iter()
-                        .map(OutputItem::from)
+                        .map(|item| OutputItem::from(item).in_tenant(tenant_id))
                         .collect::<Vec<_>>(),
                 )
             }
             Operation::GetPolicy { .. } => {
-                data(OutputItem::from(decode::<ServicePolicy>(&response)?))
+                data(OutputItem::from(decode::<ServicePolicy>(&response)?).in_tenant(tenant_id))
             }
             Operation::GetProductPolicies { .. } => {
                 let list: ServiceList<ServiceItem> = decode(&response)?;
                 data(
                     list.items
                         .into_iter()
-                        .map(OutputItem::from)
+                        .map(|item| OutputItem::from(item).in_tenant(tenant_id))
                         .collect::<Vec<_>>(),
                 )
             }
             Operation::GetProductPolicy { .. } | Operation::UpdateProductPolicy { .. } => {
-                data(OutputItem::from(decode::<ServiceItem>(&response)?))
+                data(OutputItem::from(decode::<ServiceItem>(&response)?).in_tenant(tenant_id))
             }
             _ => Err(Error::new(
                 ErrorKind::Internal,
@@ -316,8 +353,9 @@ impl Client {
         cancel: &Cancel,
     ) -> Result<OutputItem> {
         let response = self.exchange(request, sink, cancel).await?;
+        let tenant_id = self.tenant_of(request.token.as_ref()).await;
         decode::<ServiceItem>(&response)
-            .map(OutputItem::from)
+            .map(|item| OutputItem::from(item).in_tenant(tenant_id.as_deref()))
             .map_err(|e| {
                 messages::other_failure(&licensing::what_failed(request), request.target(), e)
             })
@@ -340,6 +378,7 @@ impl Client {
             operation_id: 0,
             token: token.cloned(),
             variables: None,
+            tenants: Vec::new(),
         };
         let response = self.exchange(&request, sink, cancel).await?;
         decode::<ServiceList<ServiceItem>>(&response)
@@ -361,6 +400,7 @@ impl Client {
             operation_id: 0,
             token: token.cloned(),
             variables: None,
+            tenants: Vec::new(),
         };
         let response = self.exchange(&request, sink, cancel).await?;
         decode::<ServiceList<ServicePolicy>>(&response)
@@ -370,6 +410,27 @@ impl Client {
 
     /// The tenant a request's credential belongs to, when it can be told.
     pub(crate) async fn tenant_of(&self, token: Option<&Secret>) -> Option<String> {
+        if let Some(tenant) = tenants::current() {
+            let key = tenant.to_ascii_lowercase();
+            if token.is_none() && self.config.access_token.is_none() {
+                let app = self
+                    .tenant_apps
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&key)
+                    .cloned();
+                if let Some(app) = app {
+                    return app.connection().tenant_id.or(Some(tenant));
+                }
+                let session = self.session.lock().await;
+                if let Some(session) = session.as_ref() {
+                    return match session.others.get(&key) {
+                        Some(tokens) => tokens.account.tenant_id.clone().or(Some(tenant)),
+                        None => session.tokens.account.tenant_id.clone(),
+                    };
+                }
+            }
+        }
         if token.is_none() && self.config.access_token.is_none() {
             if let Some(app) = self.app.lock().await.as_ref() {
                 return app.connection().tenant_id;
@@ -388,6 +449,182 @@ impl Client {
 }
 
 impl Client {
+    /// Fails with the contract's not-connected error when there is no credential at all.
+    async fn ensure_connected(&self, token: Option<&Secret>) -> Result<()> {
+        let connected = token.is_some()
+            || self.config.access_token.is_some()
+            || self.app.lock().await.is_some()
+            || self.session.lock().await.is_some();
+        if connected {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::NotConnected, NOT_CONNECTED_MESSAGE))
+        }
+    }
+
+    /// Whether `tenant` (an id or a domain) is the connection's own, as far as the client can
+    /// tell without asking the authority.
+    pub(crate) async fn is_own_tenant(&self, tenant: &str, token: Option<&Secret>) -> bool {
+        let same = |id: Option<&str>| id.is_some_and(|id| id.eq_ignore_ascii_case(tenant));
+        if let Some(token) = token.or(self.config.access_token.as_ref()) {
+            return same(account_of(token).tenant_id.as_deref());
+        }
+        if let Some(app) = self.app.lock().await.as_ref() {
+            let own = app.connection().tenant_id;
+            let configured = match app.source() {
+                app::TokenSource::ClientCredentials(credentials) => {
+                    Some(credentials.tenant().to_owned())
+                }
+                app::TokenSource::ManagedIdentity(_) => None,
+            };
+            return same(own.as_deref()) || same(configured.as_deref());
+        }
+        match self.session.lock().await.as_ref() {
+            Some(session) => {
+                same(Some(session.signin.tenant.as_str()))
+                    || same(session.tokens.account.tenant_id.as_deref())
+            }
+            None => false,
+        }
+    }
+
+    /// A token for `tenant` (`-TenantId`): a given token only when it is that tenant's; an
+    /// application's from its session in that tenant; a user's redeemed with the session's
+    /// refresh token at `<authority>/<tenant>/oauth2/v2.0/token`.
+    async fn tenant_credential(
+        &self,
+        tenant: &str,
+        token: Option<&Secret>,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<Secret> {
+        if let Some(token) = token.or(self.config.access_token.as_ref()) {
+            let own = account_of(token).tenant_id;
+            if own
+                .as_deref()
+                .is_some_and(|own| own.eq_ignore_ascii_case(tenant))
+            {
+                return Ok(token.clone());
+            }
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "A token given with -Token or -AccessToken is for its own tenant ({}): to work \
+                     in tenant '{tenant}', connect with Connect-MSCommerce, which gets a token for \
+                     each tenant.",
+                    own.as_deref().unwrap_or("unknown")
+                ),
+            ));
+        }
+        let app = self.app.lock().await.clone();
+        if let Some(app) = app {
+            let session = self.tenant_app(&app, tenant)?;
+            let variables = self.state().variables;
+            return session.access_token(&variables, sink, cancel).await;
+        }
+        self.session_token_in(tenant, sink, cancel).await
+    }
+
+    /// The application's session in `tenant`: its own when the tenant is its own, else one
+    /// made for that tenant with the same credential (kept for later requests).
+    fn tenant_app(&self, app: &Arc<AppSession>, tenant: &str) -> Result<Arc<AppSession>> {
+        let own = app.connection().tenant_id;
+        let app::TokenSource::ClientCredentials(credentials) = app.source() else {
+            if own.is_some_and(|own| own.eq_ignore_ascii_case(tenant)) {
+                return Ok(app.clone());
+            }
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "A managed identity gets tokens for its own tenant only, not for '{tenant}': \
+                     connect with a multi-tenant application (-ClientId with a certificate or \
+                     secret) to work in other tenants."
+                ),
+            ));
+        };
+        if own.is_some_and(|own| own.eq_ignore_ascii_case(tenant))
+            || credentials.tenant().eq_ignore_ascii_case(tenant)
+        {
+            return Ok(app.clone());
+        }
+        let mut apps = self
+            .tenant_apps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let session = apps.entry(tenant.to_ascii_lowercase()).or_insert_with(|| {
+            Arc::new(AppSession::new(app::TokenSource::ClientCredentials(
+                credentials.in_tenant(tenant),
+            )))
+        });
+        Ok(session.clone())
+    }
+
+    /// The signed-in user's access token in `tenant`. The session's refresh token serves every
+    /// tenant the account may enter (a partner's customers through GDAP); the authority rotates
+    /// it, so redemptions are one at a time and the newest goes back to the session and the
+    /// cache, still under the account's own tenant.
+    async fn session_token_in(&self, tenant: &str, sink: &Sink, cancel: &Cancel) -> Result<Secret> {
+        let own = {
+            let session = self.session.lock().await;
+            let session = session
+                .as_ref()
+                .ok_or_else(|| Error::new(ErrorKind::NotConnected, NOT_CONNECTED_MESSAGE))?;
+            session.signin.tenant.eq_ignore_ascii_case(tenant)
+                || session
+                    .tokens
+                    .account
+                    .tenant_id
+                    .as_deref()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(tenant))
+        };
+        if own {
+            return self.session_token(sink, cancel).await;
+        }
+        let variables = self.state().variables;
+        let key = tenant.to_ascii_lowercase();
+        let mut guard = self.session.lock().await;
+        let session = guard
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::NotConnected, NOT_CONNECTED_MESSAGE))?;
+        if let Some(tokens) = session.others.get(&key).filter(|t| !t.needs_refresh()) {
+            return Ok(tokens.access.clone());
+        }
+        let refresh = session
+            .tokens
+            .refresh
+            .clone()
+            .or_else(|| session.others.get(&key).and_then(|t| t.refresh.clone()))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::AuthExpired,
+                    format!(
+                        "This sign-in gave no refresh token, so it cannot reach other tenants: \
+                         connect with Connect-MSCommerce -TenantId {tenant}."
+                    ),
+                )
+            })?;
+        sink.verbose(&format!("getting a token for tenant {tenant}"));
+        let signin = session.signin.in_tenant(tenant);
+        let tokens = tokens::redeem_refresh_token(&variables, &signin, &refresh, cancel).await?;
+        if let Some(rotated) = &tokens.refresh {
+            // The rotated token replaces the one redeemed, for every tenant.
+            session.tokens.refresh = Some(rotated.clone());
+            for other in session.others.values_mut() {
+                other.refresh = Some(rotated.clone());
+            }
+            if let (Some(cache), Some(account)) =
+                (&session.cache, CachedAccount::from_tokens(&session.tokens))
+            {
+                if let Err(error) = cache.save(&cache::key_of(&session.signin), &account).await {
+                    sink.log(Level::Warning, error.message());
+                }
+            }
+        }
+        let access = tokens.access.clone();
+        session.others.insert(key, tokens);
+        Ok(access)
+    }
+
     /// Signs in (from the cache when it can serve, else as the options say) and keeps the
     /// session; answers the connection. A failed sign-in leaves the previous session in place.
     async fn connect(
@@ -542,6 +779,10 @@ impl Client {
         self.completions.clear();
         *self.session.lock().await = None;
         *self.app.lock().await = Some(Arc::new(session));
+        self.tenant_apps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.pin(Some(endpoints));
         Ok(self.connection().await)
     }
@@ -568,7 +809,12 @@ impl Client {
             tokens,
             flow,
             cache,
+            others: HashMap::new(),
         });
+        self.tenant_apps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.pin(Some(endpoints));
         self.connection().await
     }
@@ -578,6 +824,10 @@ impl Client {
     async fn disconnect(&self, forget: bool, sink: &Sink) -> Result<Disconnected> {
         let session = self.session.lock().await.take();
         let app = self.app.lock().await.take();
+        self.tenant_apps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.completions.clear();
         self.pin(None);
         let connected = session.is_some() || app.is_some() || self.config.access_token.is_some();
@@ -620,6 +870,20 @@ impl Client {
             .to_owned();
         if let Some(app) = self.app.lock().await.as_ref() {
             let app = app.connection();
+            let mut tenants: Vec<String> = app.tenant_id.iter().cloned().collect();
+            let others: Vec<Arc<AppSession>> = self
+                .tenant_apps
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .cloned()
+                .collect();
+            for other in others {
+                let other = other.connection();
+                if other.expires_on.is_some() {
+                    push_tenant(&mut tenants, other.tenant_id);
+                }
+            }
             return Connection {
                 connected: true,
                 flow: Some(
@@ -631,13 +895,15 @@ impl Client {
                 account: None,
                 app_id: app.app_id,
                 certificate_thumbprint: app.certificate_thumbprint,
-                tenant_id: app.tenant_id,
                 environment: endpoints.environment,
                 service_uri,
                 authority_uri,
                 expires_on: app.expires_on,
                 context_scope: Some(ContextScope::Process.name().to_owned()),
                 token_cache: None,
+                home_tenant_id: app.tenant_id.clone(),
+                tenant_id: app.tenant_id,
+                tenants,
             };
         }
         let session = self.session.lock().await;
@@ -667,6 +933,14 @@ impl Client {
             Some(session) => Some(session.signin.client_id.clone()),
             None => account.app_id.clone(),
         };
+        let mut tenants: Vec<String> = account.tenant_id.iter().cloned().collect();
+        if let Some(session) = &*session {
+            let mut others: Vec<&TokenSet> = session.others.values().collect();
+            others.sort_by_key(|tokens| tokens.account.tenant_id.clone());
+            for tokens in others {
+                push_tenant(&mut tenants, tokens.account.tenant_id.clone());
+            }
+        }
         Connection {
             connected: flow.is_some(),
             auth_type: flow.map(|_| {
@@ -681,13 +955,15 @@ impl Client {
             account: account.upn,
             app_id,
             certificate_thumbprint: None,
-            tenant_id: account.tenant_id,
             environment: endpoints.environment,
             service_uri,
             authority_uri,
             expires_on,
             context_scope: scope.map(str::to_owned),
             token_cache: cache,
+            home_tenant_id: account.home_tenant_id.or_else(|| account.tenant_id.clone()),
+            tenant_id: account.tenant_id,
+            tenants,
         }
     }
 
@@ -732,7 +1008,11 @@ impl Client {
                 }
                 other => other?,
             };
+            let home = session.tokens.account.home_tenant_id.take();
             session.tokens = renewed;
+            if session.tokens.account.home_tenant_id.is_none() {
+                session.tokens.account.home_tenant_id = home;
+            }
             if let (Some(cache), Some(account)) =
                 (&session.cache, CachedAccount::from_tokens(&session.tokens))
             {
@@ -765,7 +1045,11 @@ async fn silent(
         }
     };
     let who = account.upn.as_deref().unwrap_or("(unknown)").to_owned();
-    if !account.serves(&signin.tenant, options.login_hint.as_deref()) {
+    // Another tenant than the account's own (a partner's customer): its refresh token is
+    // redeemed there, and refused if the account may not enter that tenant.
+    let other_tenant = !account.serves(&signin.tenant, options.login_hint.as_deref())
+        && account.serves("organizations", options.login_hint.as_deref());
+    if !other_tenant && !account.serves(&signin.tenant, options.login_hint.as_deref()) {
         sink.verbose(&format!(
             "the cached account {who} does not fit this sign-in; signing in again"
         ));
@@ -778,8 +1062,19 @@ async fn silent(
         _ => signin.clone(),
     };
     sink.verbose(&format!("signing in as {who} from {}", cache.describe()));
+    if other_tenant {
+        sink.verbose(&format!(
+            "the cached account {who} is of tenant {}; getting a token for tenant {}",
+            account.tenant_id.as_deref().unwrap_or("(unknown)"),
+            signin.tenant
+        ));
+    }
     match tokens::redeem_refresh_token(variables, &signin, &account.refresh, cancel).await {
-        Ok(tokens) => {
+        Ok(mut tokens) => {
+            if other_tenant && tokens.account.home_tenant_id.is_none() {
+                // The cache keys the account by its own tenant, not the one it entered.
+                tokens.account.home_tenant_id = account.tenant_id.clone();
+            }
             if let Some(renewed) = CachedAccount::from_tokens(&tokens) {
                 if let Err(error) = cache.save(key, &renewed).await {
                     sink.log(Level::Warning, error.message());
@@ -797,6 +1092,15 @@ async fn silent(
             Ok(None)
         }
         Err(error) => Err(error),
+    }
+}
+
+/// Adds a tenant id to a list once.
+fn push_tenant(tenants: &mut Vec<String>, tenant: Option<String>) {
+    if let Some(tenant) = tenant {
+        if !tenants.iter().any(|t| t.eq_ignore_ascii_case(&tenant)) {
+            tenants.push(tenant);
+        }
     }
 }
 

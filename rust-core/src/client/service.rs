@@ -67,6 +67,7 @@ impl From<ServicePolicy> for OutputItem {
             policy_id: policy.id,
             description: policy.description,
             default_value: policy.default_value,
+            tenant_id: None,
         })
     }
 }
@@ -79,6 +80,7 @@ impl From<ServiceItem> for OutputItem {
                 product_id: item.product_id,
                 policy_id: item.policy_id,
                 product_name: item.product_name,
+                tenant_id: None,
             })
         } else {
             OutputItem::ScopePolicy(ScopePolicy {
@@ -87,6 +89,7 @@ impl From<ServiceItem> for OutputItem {
                 scope_id: item.scope_id,
                 scope_value: item.scope_value,
                 scope: item.scope,
+                tenant_id: None,
             })
         }
     }

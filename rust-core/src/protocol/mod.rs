@@ -9,8 +9,8 @@ mod request;
 
 pub use reply::{
     BaselineExport, BulkResult, Candidate, ClientInfo, Connection, Disconnected, ErrorReply,
-    OutputItem, PlannedUpdate, Policy, PolicyDrift, ProductPolicy, ScopePolicy, SelectedItems,
-    UpdatePlan,
+    OutputItem, PlannedUpdate, Policy, PolicyDrift, PolicyReport, ProductPolicy, ScopePolicy,
+    SelectedItems, TenantOutput, UpdatePlan,
 };
 pub(crate) use request::{
     AppConnect, BulkItem, CompletionKind, Operation, Pick, RawConfig, Selection,
@@ -33,13 +33,15 @@ pub(crate) fn data(reply: impl serde::Serialize) -> Result<serde_json::Value> {
 /// configuration, the requests (`op` tags one schema per operation), the replies, the error and
 /// the progress report. `tests/contracts.rs` generates the C# data contracts from it.
 ///
-/// `variables`, which any request may carry, is added to each operation's schema here:
-/// [`Request::from_json`] takes it out before the operation's own fields are checked.
+/// `variables` and `tenants`, which any request may carry, are added to each operation's schema
+/// here: [`Request::from_json`] takes them out before the operation's own fields are checked
+/// (and refuses `tenants` where the operation runs in the connection's tenant only).
 pub fn wire_schemas() -> serde_json::Map<String, serde_json::Value> {
     let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
     let variables = generator
         .subschema_for::<Option<crate::settings::Variables>>()
         .to_value();
+    let tenants = generator.subschema_for::<Option<Vec<String>>>().to_value();
     generator.subschema_for::<RawConfig>();
     generator.subschema_for::<request::RawRequest>();
     generator.subschema_for::<ClientInfo>();
@@ -49,6 +51,8 @@ pub fn wire_schemas() -> serde_json::Map<String, serde_json::Value> {
     generator.subschema_for::<BulkResult>();
     generator.subschema_for::<SelectedItems>();
     generator.subschema_for::<UpdatePlan>();
+    generator.subschema_for::<TenantOutput>();
+    generator.subschema_for::<PolicyReport>();
     generator.subschema_for::<BaselineExport>();
     generator.subschema_for::<Candidate>();
     generator.subschema_for::<ErrorReply>();
@@ -66,6 +70,7 @@ pub fn wire_schemas() -> serde_json::Map<String, serde_json::Value> {
                 .and_then(serde_json::Value::as_object_mut)
             {
                 properties.insert("variables".to_owned(), variables.clone());
+                properties.insert("tenants".to_owned(), tenants.clone());
             }
         }
     }

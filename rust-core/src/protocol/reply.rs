@@ -49,6 +49,11 @@ pub struct Connection {
     pub context_scope: Option<String>,
     /// Where the sign-in is kept: the OS secret store's name, or the file folder.
     pub token_cache: Option<String>,
+    /// The account's own tenant (its id), which the token cache keys it by; differs from
+    /// `tenant_id` when a partner's account is connected to a customer's tenant.
+    pub home_tenant_id: Option<String>,
+    /// The tenants the connection holds tokens for (their ids), its own first.
+    pub tenants: Vec<String>,
 }
 
 /// The data of `disconnect`.
@@ -71,6 +76,8 @@ pub struct Policy {
     pub description: Option<String>,
     /// The value products have until an admin sets one.
     pub default_value: Option<String>,
+    /// The tenant the object came from (its id), when known.
+    pub tenant_id: Option<String>,
 }
 
 /// A policy's value for one product. The fields are in the order the original module prints
@@ -87,6 +94,8 @@ pub struct ProductPolicy {
     pub policy_id: String,
     /// The product's name.
     pub product_name: Option<String>,
+    /// The tenant the object came from (its id), when known.
+    pub tenant_id: Option<String>,
 }
 
 /// A policy's value for a scope other than a product, such as an offer type.
@@ -103,6 +112,8 @@ pub struct ScopePolicy {
     pub scope_value: Option<String>,
     /// The scope, such as `OfferType`.
     pub scope: Option<String>,
+    /// The tenant the object came from (its id), when known.
+    pub tenant_id: Option<String>,
 }
 
 /// One product or offer type that differs from a baseline file (Test-MSCommercePolicy).
@@ -123,6 +134,8 @@ pub struct PolicyDrift {
     pub baseline_value: Option<String>,
     /// The value now; null for a removed item.
     pub current_value: Option<String>,
+    /// The tenant the object came from (its id), when known.
+    pub tenant_id: Option<String>,
 }
 
 /// An object a cmdlet outputs; `kind` names its model class (`MSCommerce.<kind>`).
@@ -137,6 +150,36 @@ pub enum OutputItem {
     ScopePolicy(ScopePolicy),
     /// `MSCommerce.PolicyDrift`: one item that differs from a baseline.
     PolicyDrift(PolicyDrift),
+}
+
+impl OutputItem {
+    /// Names the tenant the object came from.
+    pub fn set_tenant(&mut self, tenant_id: Option<&str>) {
+        let slot = match self {
+            OutputItem::Policy(item) => &mut item.tenant_id,
+            OutputItem::ProductPolicy(item) => &mut item.tenant_id,
+            OutputItem::ScopePolicy(item) => &mut item.tenant_id,
+            OutputItem::PolicyDrift(item) => &mut item.tenant_id,
+        };
+        *slot = tenant_id.map(str::to_owned);
+    }
+
+    /// The same object, naming the tenant it came from.
+    pub fn in_tenant(mut self, tenant_id: Option<&str>) -> Self {
+        self.set_tenant(tenant_id);
+        self
+    }
+}
+
+/// The data of a request run in several tenants (`tenants`): every tenant's objects, each
+/// naming its tenant, and one error per tenant that could not be served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantOutput {
+    /// The objects, tenant after tenant in the order the tenants were given.
+    pub items: Vec<OutputItem>,
+    /// One error per tenant that failed, its target the tenant as given.
+    pub errors: Vec<ErrorReply>,
 }
 
 /// A failure as the ABI carries it: the `error` of a failed envelope, of a bulk result, and of a
@@ -237,6 +280,28 @@ pub struct BaselineExport {
     pub products: u32,
     /// How many offer types the file holds.
     pub offer_types: u32,
+}
+
+/// The data of `exportReport`: what the page shows, and the tenants that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyReport {
+    /// The page.
+    pub path: String,
+    /// The policy.
+    pub policy_id: String,
+    /// The tenants (rows), failed ones included.
+    pub tenants: u32,
+    /// The tenants that could not be read (a row with the reason).
+    pub failed_tenants: u32,
+    /// The products (columns): every product any tenant lists.
+    pub products: u32,
+    /// The cells that differ from the baseline.
+    pub drifted_cells: u32,
+    /// The tenants with at least one such cell.
+    pub drifted_tenants: u32,
+    /// One error per tenant that could not be read, its target the tenant as given.
+    pub errors: Vec<ErrorReply>,
 }
 
 /// One candidate of `complete`.

@@ -30,6 +30,8 @@ pub(crate) enum BulkItem {
         item: Item,
         /// The new value, spelled as the service spells it.
         value: String,
+        /// The tenant to update it in; none is the connection's own.
+        tenant: Option<String>,
     },
     /// An item whose id was refused; it is reported, not sent.
     Invalid {
@@ -141,6 +143,9 @@ pub struct Request {
     /// The environment variables as the caller saw them when it sent the request (`variables`);
     /// they replace the client's for this request and later ones. `None` keeps the client's.
     pub(crate) variables: Option<Variables>,
+    /// The tenants to run the request in (`-TenantId`), each an id or a domain, without
+    /// duplicates; empty runs it in the connection's own tenant.
+    pub(crate) tenants: Vec<String>,
 }
 
 /// What a request asks for.
@@ -231,6 +236,18 @@ pub(crate) enum Operation {
         no_clobber: bool,
         /// The value of products added after the baseline, spelled as the service spells it.
         new_products: Option<String>,
+    },
+    /// `Export-MSCommercePolicyReport`: one HTML page of a policy's product values in each
+    /// tenant (`tenants`, else the connection's own), drift from a baseline file marked.
+    ExportReport {
+        /// The policy.
+        policy_id: String,
+        /// The page, absolute.
+        path: std::path::PathBuf,
+        /// The baseline file drift is shown against, absolute.
+        baseline: Option<std::path::PathBuf>,
+        /// Refuse to replace an existing file.
+        no_clobber: bool,
     },
     /// `Test-MSCommercePolicy` and the plan of `Import-MSCommercePolicy`: how the tenant
     /// differs from a baseline file.
@@ -382,6 +399,16 @@ pub(crate) enum RawRequest {
         exclude: Option<Vec<String>>,
     },
     #[serde(rename_all = "camelCase")]
+    ExportReport {
+        operation_id: Option<u64>,
+        token: Option<String>,
+        policy_id: String,
+        path: String,
+        /// The baseline file drift is shown against (`-BaselinePath`).
+        baseline_path: Option<String>,
+        no_clobber: Option<bool>,
+    },
+    #[serde(rename_all = "camelCase")]
     ExportBaseline {
         operation_id: Option<u64>,
         token: Option<String>,
@@ -425,6 +452,9 @@ pub struct RawTarget {
     /// `-Enabled` for this item; none takes the request's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<String>,
+    /// The tenant the item is in (an id or a domain); none is the connection's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
 }
 
 impl Request {
@@ -454,6 +484,10 @@ impl Request {
                     format!("The request's variables must be an object of strings: {e}"),
                 )
             })?),
+        };
+        let tenants = match fields.remove("tenants") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(value) => tenant_list(value)?,
         };
         let raw = RawRequest::deserialize(serde_json::Value::Object(fields)).map_err(invalid)?;
         let (operation, operation_id, token) = match raw {
@@ -662,6 +696,23 @@ impl Request {
                 operation_id,
                 token,
             ),
+            RawRequest::ExportReport {
+                operation_id,
+                token,
+                policy_id,
+                path,
+                baseline_path,
+                no_clobber,
+            } => (
+                Operation::ExportReport {
+                    policy_id: check_id("PolicyId", policy_id)?,
+                    path: absolute_path(path)?,
+                    baseline: baseline_path.map(absolute_path).transpose()?,
+                    no_clobber: no_clobber.unwrap_or(false),
+                },
+                operation_id,
+                token,
+            ),
             RawRequest::ExportBaseline {
                 operation_id,
                 token,
@@ -724,11 +775,18 @@ impl Request {
                 )
             }
         };
+        if !tenants.is_empty() && !operation.runs_in_tenants() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "This request runs in the connection's tenant only: it takes no tenants.",
+            ));
+        }
         Ok(Request {
             operation,
             operation_id: operation_id.unwrap_or(0),
             token: token.and_then(Secret::new),
             variables,
+            tenants,
         })
     }
 
@@ -750,6 +808,7 @@ impl Request {
                 ..
             } => Some(policy_id),
             Operation::ExportBaseline { path, .. }
+            | Operation::ExportReport { path, .. }
             | Operation::TestBaseline { path }
             | Operation::PlanImport { path } => path.to_str(),
             Operation::GetProductPolicy { item, .. }
@@ -764,6 +823,84 @@ impl Request {
             Operation::UpdateProductPolicy { .. } | Operation::UpdateProductPolicies { .. }
         )
     }
+}
+
+impl Operation {
+    /// Whether the operation can run in tenants other than the connection's (`tenants`). An
+    /// update of many items names the tenant per item instead.
+    fn runs_in_tenants(&self) -> bool {
+        matches!(
+            self,
+            Operation::GetPolicies
+                | Operation::GetPolicy { .. }
+                | Operation::GetProductPolicies { .. }
+                | Operation::GetProductPolicy { .. }
+                | Operation::UpdateProductPolicy { .. }
+                | Operation::PlanUpdate { .. }
+                | Operation::PlanImport { .. }
+                | Operation::SelectItems(_)
+                | Operation::ExportBaseline { .. }
+                | Operation::ExportReport { .. }
+                | Operation::TestBaseline { .. }
+        )
+    }
+}
+
+/// The most tenants one request may name.
+pub(crate) const MAX_TENANTS: usize = 1000;
+
+/// The `tenants` of a request: a list of tenant ids or domains, each checked, duplicates (in
+/// any case) dropped, in the order given.
+fn tenant_list(value: serde_json::Value) -> Result<Vec<String>> {
+    let raw = Vec::<String>::deserialize(value).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("The request's tenants must be a list of strings: {e}"),
+        )
+    })?;
+    if raw.len() > MAX_TENANTS {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("Give at most {MAX_TENANTS} tenants."),
+        ));
+    }
+    let mut tenants: Vec<String> = Vec::with_capacity(raw.len());
+    for tenant in raw {
+        let tenant = check_tenant(&tenant)?;
+        if !tenants.iter().any(|t| t.eq_ignore_ascii_case(&tenant)) {
+            tenants.push(tenant);
+        }
+    }
+    Ok(tenants)
+}
+
+/// A tenant as `-TenantId` gives it: an id or a domain, not `organizations` or `common` (which
+/// name no tenant).
+pub(crate) fn check_tenant(tenant: &str) -> Result<String> {
+    let trimmed = tenant.trim();
+    let refuse = |why: &str| {
+        Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("'{trimmed}' is not a tenant: {why}"),
+        )
+        .with_target(Some(trimmed)))
+    };
+    if trimmed.is_empty() || trimmed.len() > 256 {
+        return refuse("give a tenant id or a domain such as contoso.onmicrosoft.com.");
+    }
+    if !trimmed
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return refuse("a tenant id or domain has only letters, digits, dots and dashes.");
+    }
+    if ["organizations", "common", "consumers"]
+        .iter()
+        .any(|any| trimmed.eq_ignore_ascii_case(any))
+    {
+        return refuse("give the tenant's id or domain.");
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// The `connect` flows in which an application signs in.
@@ -933,17 +1070,23 @@ fn bulk_update(
                 (None, None, Some(shared)) => Ok(shared.clone()),
                 (value, enabled, _) => new_value(value, enabled),
             };
+            let tenant = raw.tenant_id.as_deref().map(check_tenant).transpose();
             match (
                 check_id("PolicyId", raw.policy_id),
                 Item::one_of(raw.product_id, raw.offer_type),
                 value,
+                tenant,
             ) {
-                (Ok(policy_id), Ok(item), Ok(value)) => BulkItem::Valid {
+                (Ok(policy_id), Ok(item), Ok(value), Ok(tenant)) => BulkItem::Valid {
                     policy_id,
                     item,
                     value,
+                    tenant,
                 },
-                (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => BulkItem::Invalid {
+                (Err(error), _, _, _)
+                | (_, Err(error), _, _)
+                | (_, _, Err(error), _)
+                | (_, _, _, Err(error)) => BulkItem::Invalid {
                     error: error.with_target(Some(&id)),
                     id,
                 },

@@ -107,8 +107,6 @@ impl TenantRow {
     /// their drift from the baseline as [`Baseline::drift`] computed it (empty without one).
     /// Products only; a product the baseline has and the service no longer lists becomes a cell
     /// without a value, marked [`CellDrift::Removed`].
-    // The `exportReport` operation (client) is its caller once wired; until then only tests are.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn from_current(
         tenant_id: &str,
         label: Option<&str>,

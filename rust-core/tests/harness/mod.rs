@@ -147,6 +147,24 @@ impl Emulator {
         assert!(status.is_success(), "device login answered {status}");
     }
 
+    /// A valid access token of the seeded user `upn` of `tenant` (an id or a domain), living
+    /// an hour.
+    pub fn token_in(&self, tenant: &str, upn: &str) -> String {
+        self.runtime.block_on(async {
+            tokens::mint_user_token(
+                self.state.store(),
+                self.state.key(),
+                tenant,
+                upn,
+                clock::now_s(),
+                3600,
+            )
+            .await
+            .expect("mint a token")
+            .token
+        })
+    }
+
     /// A valid access token of the seeded user `upn` (contoso), living an hour.
     pub fn token(&self, upn: &str) -> String {
         self.runtime.block_on(async {

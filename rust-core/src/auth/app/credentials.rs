@@ -104,6 +104,15 @@ impl ClientCredentials {
         })
     }
 
+    /// The same application signing in to another tenant, where a multi-tenant application is
+    /// consented (a partner's app in a customer's tenant).
+    pub fn in_tenant(&self, tenant: &str) -> Self {
+        ClientCredentials {
+            signin: self.signin.in_tenant(tenant),
+            credential: self.credential.clone(),
+        }
+    }
+
     /// The app's client id.
     pub fn client_id(&self) -> &str {
         &self.signin.client_id
