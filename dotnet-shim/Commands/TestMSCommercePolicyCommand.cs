@@ -55,7 +55,7 @@ namespace MSCommerce.Commands
         /// <summary>
         /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
         /// </summary>
-        [Parameter]
+        [Parameter(ParameterSetName = DefaultParameterSet)]
         [ValidateCount(1, 1000)]
         [ValidateNotNullOrEmpty]
         public string[]? TenantId { get; set; }

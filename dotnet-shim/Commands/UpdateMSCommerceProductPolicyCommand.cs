@@ -196,7 +196,14 @@ namespace MSCommerce.Commands
         /// <summary>
         /// <para type="description">The tenants to work in, by id or domain (one or several): a partner's customers, reached through delegated admin relationships (GDAP) with the account that connected, or the tenants a multi-tenant application is consented in. The connection's own tenant unless given. Several tenants run concurrently; each output object names its tenant (TenantId), and a tenant that cannot be reached is one error aimed at it while the others go on.</para>
         /// </summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ProductEnumSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ProductToggleSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = OfferTypeEnumSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = OfferTypeToggleSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ProductNameEnumSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ProductNameToggleSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AllEnumSet)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = AllToggleSet)]
         [ValidateCount(1, 1000)]
         [ValidateNotNullOrEmpty]
         public string[]? TenantId { get; set; }

@@ -84,8 +84,8 @@ Describe 'The module exports the cmdlets its assembly defines' {
                 ForEach-Object { "$($_.VerbName)-$($_.NounName)" } | Sort-Object)
     }
 
-    It 'MSCommerce.dll defines the eleven cmdlets of the module' {
-        $defined -join ', ' | Should -BeExactly 'Connect-MSCommerce, Disconnect-MSCommerce, Export-MSCommercePolicy, Get-MSCommerceConnection, Get-MSCommercePolicies, Get-MSCommercePolicy, Get-MSCommerceProductPolicies, Get-MSCommerceProductPolicy, Import-MSCommercePolicy, Test-MSCommercePolicy, Update-MSCommerceProductPolicy'
+    It 'MSCommerce.dll defines the twelve cmdlets of the module' {
+        $defined -join ', ' | Should -BeExactly 'Connect-MSCommerce, Disconnect-MSCommerce, Export-MSCommercePolicy, Export-MSCommercePolicyReport, Get-MSCommerceConnection, Get-MSCommercePolicies, Get-MSCommercePolicy, Get-MSCommerceProductPolicies, Get-MSCommerceProductPolicy, Import-MSCommercePolicy, Test-MSCommercePolicy, Update-MSCommerceProductPolicy'
     }
 
     It 'the imported module exports every cmdlet MSCommerce.dll defines and no other command' {
@@ -469,17 +469,26 @@ Describe 'Output object <Type>' -ForEach @(
             Should -BeNullOrEmpty
     }
 
-    It 'prints as a table headed by those properties, in that order' {
+    It 'prints as a table headed by those properties but TenantId, in that order' {
+        # The contract fixes the table; the tenant shows in lists (Format-List) and exports.
+        $columns = @($Properties | Where-Object { $_ -ne 'TenantId' })
         $header = @((New-Object -TypeName $Type | Out-String -Width 500) -split '\r?\n' | Where-Object { $_.Trim() })[0]
-        $header.Trim() -split '\s+' -join ' ' | Should -BeExactly ($Properties -join ' ')
+        $header.Trim() -split '\s+' -join ' ' | Should -BeExactly ($columns -join ' ')
     }
 
     It "prints each column from the property it is headed by" {
         # Each property holds its own name in lower case, so the row shows which property each column reads.
+        $columns = @($Properties | Where-Object { $_ -ne 'TenantId' })
         $item = New-Object -TypeName $Type
         foreach ($property in $Properties) { $item.$property = $property.ToLowerInvariant() }
         $row = @(($item | Out-String -Width 500) -split '\r?\n' | Where-Object { $_.Trim() })[2]
-        $row.Trim() -split '\s+' -join ' ' | Should -BeExactly ($Properties -join ' ').ToLowerInvariant()
+        $row.Trim() -split '\s+' -join ' ' | Should -BeExactly ($columns -join ' ').ToLowerInvariant()
+    }
+
+    It 'shows TenantId in a list' {
+        $item = New-Object -TypeName $Type
+        $item.TenantId = 'the-tenant'
+        ($item | Format-List | Out-String) | Should -Match 'TenantId\s*:\s*the-tenant'
     }
 }
 
