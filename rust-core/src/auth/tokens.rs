@@ -348,6 +348,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_token_for_a_customer_names_the_home_tenant_from_idp() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            r#"{"upn":"partneradmin@trey.example","tid":"00000000-0000-0000-0000-00000000b001","idp":"https://sts.windows.net/00000000-0000-0000-0000-00000000a001/"}"#,
+        );
+        let token = Secret::new(format!("h.{payload}.s")).unwrap();
+        assert_eq!(
+            account_of(&token).home_tenant_id.as_deref(),
+            Some("00000000-0000-0000-0000-00000000a001")
+        );
+    }
+
+    #[test]
     fn account_comes_from_the_token_claims() {
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(r#"{"upn":"admin@contoso.onmicrosoft.com","tid":"t-1"}"#);
@@ -357,6 +369,7 @@ mod tests {
             Account {
                 upn: Some("admin@contoso.onmicrosoft.com".into()),
                 tenant_id: Some("t-1".into()),
+                home_tenant_id: None,
                 app_id: None,
                 app_only: false,
             }

@@ -17,6 +17,9 @@ use crate::policy::baseline::Baseline;
 use crate::protocol::{data, ErrorReply, PolicyReport, Request};
 use crate::report::{self, ReportInput, TenantRow};
 
+/// A tenant's items as the service lists them, and the tenant's id.
+type TenantItems = (Vec<crate::policy::baseline::Current>, Option<String>);
+
 /// What the page is about: the policy, the file, the baseline, and whether an existing file
 /// may be replaced.
 pub(super) struct ReportFile<'a> {
@@ -57,7 +60,7 @@ pub(super) async fn export(
     } else {
         request.tenants.iter().cloned().map(Some).collect()
     };
-    let mut read: Vec<(usize, Option<String>, Result<(Vec<_>, Option<String>)>)> =
+    let mut read: Vec<(usize, Option<String>, Result<TenantItems>)> =
         stream::iter(tenants.into_iter().enumerate())
             .map(|(index, tenant)| async move {
                 let scope = tenant.clone().map(|name| InTenant { name });

@@ -108,7 +108,7 @@ mod tests {
         let json = serde_json::to_string(&OutputItem::from(item)).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"ProductPolicy","policyValue":"Enabled","productId":"CFQ7TTC0H9MP","policyId":"P","productName":"Power BI Pro"}"#
+            r#"{"kind":"ProductPolicy","policyValue":"Enabled","productId":"CFQ7TTC0H9MP","policyId":"P","productName":"Power BI Pro","tenantId":null}"#
         );
     }
 
@@ -121,7 +121,7 @@ mod tests {
         let json = serde_json::to_string(&OutputItem::from(item)).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"ScopePolicy","policyId":"P","policyValue":"Disabled","scopeId":"SaaS","scopeValue":"Software as a Service","scope":"OfferType"}"#
+            r#"{"kind":"ScopePolicy","policyId":"P","policyValue":"Disabled","scopeId":"SaaS","scopeValue":"Software as a Service","scope":"OfferType","tenantId":null}"#
         );
     }
 
@@ -134,7 +134,7 @@ mod tests {
         let json = serde_json::to_string(&OutputItem::from(policy)).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"Policy","policyId":"AllowSelfServicePurchase","description":"d","defaultValue":"Enabled"}"#
+            r#"{"kind":"Policy","policyId":"AllowSelfServicePurchase","description":"d","defaultValue":"Enabled","tenantId":null}"#
         );
     }
 }

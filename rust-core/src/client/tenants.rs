@@ -71,6 +71,9 @@ fn failure_reply(tenant: &str, error: Error) -> ErrorReply {
     reply
 }
 
+/// What a tenant answered, and its id.
+type Served = (Value, Option<String>);
+
 /// Runs a request that names `tenants` in each of them and merges the answers.
 pub(super) async fn run(
     client: &Client,
@@ -118,7 +121,7 @@ pub(super) async fn run(
         });
     };
     report(None, false);
-    let mut outcomes: Vec<(usize, Result<(Value, Option<String>)>)> =
+    let mut outcomes: Vec<(usize, Result<Served>)> =
         stream::iter(request.tenants.iter().enumerate())
             .map(|(index, tenant)| {
                 let single = &single;
@@ -169,7 +172,7 @@ pub(super) async fn run(
 
 /// Every tenant's output objects, each naming its tenant, and each failed tenant's error.
 fn merge_outputs<'a>(
-    outcomes: impl Iterator<Item = (&'a str, Result<(Value, Option<String>)>)>,
+    outcomes: impl Iterator<Item = (&'a str, Result<Served>)>,
     sink: &Sink,
 ) -> Result<Value> {
     let mut merged = TenantOutput {
@@ -221,7 +224,7 @@ fn merge_outputs<'a>(
 /// Every tenant's plan in one: each update names its tenant, and `-WhatIf` and `-Confirm`
 /// show it.
 fn merge_plans<'a>(
-    outcomes: impl Iterator<Item = ((&'a str, Result<(Value, Option<String>)>), bool)>,
+    outcomes: impl Iterator<Item = ((&'a str, Result<Served>), bool)>,
     sink: &Sink,
 ) -> Result<Value> {
     let mut merged = UpdatePlan {

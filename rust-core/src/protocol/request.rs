@@ -1374,4 +1374,38 @@ mod tests {
         }
         assert!(parse(serde_json::json!({"op": "complete", "kind": "token"})).is_err());
     }
+
+    #[test]
+    fn tenants_are_checked_and_given_once_in_the_order_given() {
+        let request = Request::from_json(
+            r#"{"op":"getPolicies","tenants":[" adatum.onmicrosoft.com ","LITWARE.onmicrosoft.com","litware.onmicrosoft.com"]}"#,
+        )
+        .expect("a request in tenants");
+        assert_eq!(
+            request.tenants,
+            ["adatum.onmicrosoft.com", "LITWARE.onmicrosoft.com"]
+        );
+    }
+
+    #[test]
+    fn a_tenant_that_names_no_tenant_is_refused() {
+        for bad in ["organizations", "", "contoso.com/x", "a b"] {
+            let error = Request::from_json(
+                &serde_json::json!({"op": "getPolicies", "tenants": [bad]}).to_string(),
+            )
+            .expect_err(bad);
+            assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn requests_of_the_connection_take_no_tenants() {
+        for op in ["getConnection", "disconnect"] {
+            let error = Request::from_json(
+                &serde_json::json!({"op": op, "tenants": ["adatum.onmicrosoft.com"]}).to_string(),
+            )
+            .expect_err(op);
+            assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{op}");
+        }
+    }
 }
