@@ -739,7 +739,7 @@ mod tests {
         let report = check(pwsh(), root(), &nupkg, false).unwrap();
         assert_eq!(report.runtimes, ["linux-x64"]);
         assert_eq!(report.cmdlets, 2);
-        assert_eq!(report.files.len(), 6);
+        assert_eq!(report.files.len(), 5);
 
         let entries = read_zip(&nupkg).unwrap();
         let nuspec = String::from_utf8_lossy(entry(&entries, "MSCommerce.nuspec")).into_owned();
