@@ -22,10 +22,18 @@ namespace MSCommerce.Commands
             try
             {
                 var importer = CurrentCmdlet();
+                if (importer != null && SilencesInformation(importer))
+                {
+                    // PowerShell auto-loads a module with -InformationAction Ignore, yet the
+                    // original's Write-Host, a command of its own, still printed then.
+                    importer.Host.UI.WriteLine(Greeting);
+                    return;
+                }
+
                 if (importer != null)
                 {
                     // What Write-Host writes: the information stream with the PSHOST tag, which the
-                    // host prints and `6>$null` or `-InformationAction Ignore` silence.
+                    // host prints and `6>$null` silences.
                     importer.WriteInformation(new HostInformationMessage { Message = Greeting }, new[] { "PSHOST" });
                     return;
                 }
@@ -46,6 +54,11 @@ namespace MSCommerce.Commands
             }
         }
 
+        private static bool SilencesInformation(PSCmdlet importer) =>
+            importer.MyInvocation.BoundParameters.TryGetValue("InformationAction", out var action)
+            && action is ActionPreference preference
+            && (preference == ActionPreference.Ignore || preference == ActionPreference.SilentlyContinue);
+
         private static bool IsEngineFailure(Exception e) =>
             e is TargetInvocationException || e is AmbiguousMatchException || e is MemberAccessException || e is InvalidOperationException || e is NotSupportedException;
 
@@ -55,13 +68,13 @@ namespace MSCommerce.Commands
         /// public way to the importing command's streams; its engine has kept these members since
         /// Windows PowerShell 2.0 (they are looked up by name, so a rename only loses the greeting).
         /// </summary>
-        private static Cmdlet? CurrentCmdlet()
+        private static PSCmdlet? CurrentCmdlet()
         {
             const BindingFlags Any = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
             var runspace = Runspace.DefaultRunspace;
             var context = runspace?.GetType().GetProperty("ExecutionContext", Any)?.GetValue(runspace, null);
             var processor = context?.GetType().GetProperty("CurrentCommandProcessor", Any)?.GetValue(context, null);
-            return processor?.GetType().GetProperty("Command", Any)?.GetValue(processor, null) as Cmdlet;
+            return processor?.GetType().GetProperty("Command", Any)?.GetValue(processor, null) as PSCmdlet;
         }
     }
 }
