@@ -4,9 +4,9 @@
 # this as the same module; the version is above the original's last (3.0.1).
 #
 @{
-    # A script root module only to print the original's import line; the cmdlets are in the DLL.
-    RootModule           = 'MSCommerce.psm1'
-    NestedModules        = @('MSCommerce.dll')
+    # The DLL itself, which also prints the original's import line (ModuleInitializer): a script
+    # root module for that line alone cost a fresh session most of its import time.
+    RootModule           = 'MSCommerce.dll'
     ModuleVersion        = '4.0.0'
     GUID                 = '0141756d-17fc-4ea8-9169-d034b210847e'
     Author               = 'The MSCommerce successor authors'

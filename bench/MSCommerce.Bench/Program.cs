@@ -24,7 +24,6 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Xml.Linq;
 
 namespace MSCommerce.Bench;
 
@@ -478,14 +477,10 @@ internal static class CallProfile
     {
         const System.Reflection.BindingFlags Internal = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static;
         var shim = typeof(MSCommerce.Interop.CoreClient).Assembly;
-        var wireItems = (shim.GetType("MSCommerce.Interop.WireItem") ?? throw new MissingMemberException("WireItem")).MakeArrayType();
-        var json = shim.GetType("MSCommerce.Interop.Json") ?? throw new MissingMemberException("Json");
-        var parse = json.GetMethod("Parse", Internal, [typeof(string)]) ?? throw new MissingMethodException("Json.Parse");
-        var deserialize = json.GetMethods(Internal).FirstOrDefault(m => m.Name == "Deserialize" && m.IsGenericMethodDefinition && m.GetParameters()[0].ParameterType == typeof(XElement))
-            ?? throw new MissingMethodException("Json.Deserialize<T>(XElement)");
-        var readEnvelope = deserialize.MakeGenericMethod(shim.GetType("MSCommerce.Interop.Envelope") ?? throw new MissingMemberException("Envelope"));
-        var readItems = deserialize.MakeGenericMethod(wireItems);
-        var map = shim.GetType("MSCommerce.Interop.WireMapping")?.GetMethod("ToProductPolicies", Internal) ?? throw new MissingMethodException("WireMapping.ToProductPolicies");
+        // What the module runs on a product list's envelope: one pass into the output objects.
+        var readItems = (shim.GetType("MSCommerce.Interop.WireReader")?.GetMethod("TryReadItems", Internal) ?? throw new MissingMethodException("WireReader.TryReadItems"))
+            .MakeGenericMethod(typeof(object));
+        Predicate<object> products = item => item is MSCommerce.ProductPolicy || item is MSCommerce.ScopePolicy;
         var newRequest = shim.GetType("MSCommerce.Interop.CoreRequest")?.GetMethod("GetProductPolicies", Internal) ?? throw new MissingMethodException("CoreRequest.GetProductPolicies");
         var invokeJson = typeof(MSCommerce.Interop.CoreClient).GetMethod("InvokeJson", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance) ?? throw new MissingMethodException("CoreClient.InvokeJson");
 
@@ -516,7 +511,7 @@ internal static class CallProfile
             Take(created);
             var phases = new Dictionary<string, List<double>>
             {
-                ["module"] = [], ["plumbing"] = [], ["native"] = [], ["parse"] = [], ["deserialize"] = [], ["map"] = [],
+                ["module"] = [], ["plumbing"] = [], ["native"] = [], ["decode"] = [],
             };
             var items = 0;
             try
@@ -553,24 +548,18 @@ internal static class CallProfile
                         throw new InvalidOperationException("mc_invoke failed: " + envelope);
                     }
 
-                    XElement? root = null;
-                    var parseMs = Timed(() => root = (XElement)parse.Invoke(null, [envelope])!);
-                    var data = root!.Element("data")!;
-                    object? wire = null;
-                    var deserializeMs = Timed(() =>
+                    var decoded = new object?[] { status, envelope, products, null };
+                    var decodeMs = Timed(() => readItems.Invoke(null, decoded));
+                    if (decoded[3] is not System.Collections.IList list || list.Count != items)
                     {
-                        readEnvelope.Invoke(null, [root]);
-                        wire = readItems.Invoke(null, [data]);
-                    });
-                    var mapMs = Timed(() => map.Invoke(null, [wire]));
+                        throw new InvalidOperationException("The module's reader did not read the envelope's " + items + " products.");
+                    }
                     if (i >= 0)
                     {
                         phases["module"].Add(module);
                         phases["plumbing"].Add(plumbing);
                         phases["native"].Add(nativeMs);
-                        phases["parse"].Add(parseMs);
-                        phases["deserialize"].Add(deserializeMs);
-                        phases["map"].Add(mapMs);
+                        phases["decode"].Add(decodeMs);
                     }
                 }
             }
@@ -586,9 +575,7 @@ internal static class CallProfile
                 ["iterations"] = iterations,
                 ["moduleMs"] = median["module"],
                 ["nativeMs"] = median["native"],
-                ["shimParseMs"] = median["parse"],
-                ["shimDeserializeMs"] = median["deserialize"],
-                ["shimMapMs"] = median["map"],
+                ["shimDecodeMs"] = median["decode"],
                 ["shimCallMs"] = median["plumbing"] - median["native"],
             };
         }

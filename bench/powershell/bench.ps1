@@ -6,11 +6,14 @@
 
 .DESCRIPTION
     import  `Import-Module MSCommerce` timed inside fresh PowerShell processes (the same
-            PowerShell as this one, -NoProfile), median of -ImportRuns, and the working set and
-            private memory the import added in that process.
+            PowerShell as this one, -NoProfile) as their first command, median of -ImportRuns,
+            and the working set and private memory the import added in that process; then the
+            breakdown: an empty manifest module, MSCommerce.dll alone, the manifest without and
+            with its format file, each by path.
     call    one `Get-MSCommerceProductPolicies` against the emulator vs a raw `Invoke-RestMethod`
             of the same request building the same objects ([pscustomobject]s with the properties
-            the original outputs), interleaved in this session, medians.
+            the original outputs), interleaved in this session, medians: the seeded tenant's 17
+            products, then (callLarge) 1,017 once the bulk's products are added.
     bulk    disabling -Bulk products of one tenant with the emulator adding -LatencyMs to every
             request: the module's bulk update (an array of ids, the default -ThrottleLimit) vs a
             sequential `Invoke-RestMethod` loop (what the original does, one request after the
@@ -56,58 +59,90 @@ function Write-Note([string] $Text) {
 
 # --- import ---------------------------------------------------------------------------------
 # The same PowerShell as this one; under `dotnet pwsh` this process is dotnet itself.
-$self = (Get-Process -Id $PID).Path
+$self = [Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
 $prefix = @()
 if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { $prefix = @('pwsh') }
 
 $manifest = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+$moduleDir = Split-Path $manifest -Parent
 # out/MSCommerce/<version>/MSCommerce.psd1: out/ on PSModulePath makes `Import-Module MSCommerce` find it.
-$modulesRoot = Split-Path (Split-Path (Split-Path $manifest -Parent) -Parent) -Parent
+$modulesRoot = Split-Path (Split-Path $moduleDir -Parent) -Parent
+# The import is the child's first command, as a user's would be: a cmdlet before it (Get-Process,
+# say) would load PowerShell's module machinery and Microsoft.PowerShell.Management first and
+# leave the import only part of its cost. The .NET API reads the process's memory instead.
 $child = @'
-$ErrorActionPreference = 'Stop'
-$self = Get-Process -Id $PID
+$clock = [Diagnostics.Stopwatch]::StartNew()
+$self = [Diagnostics.Process]::GetCurrentProcess()
 $ws = $self.WorkingSet64
 $privateBytes = $self.PrivateMemorySize64
-$clock = [Diagnostics.Stopwatch]::StartNew()
-Import-Module MSCommerce 6>$null
+$clock.Restart()
+Import-Module $env:MSCOMMERCE_BENCH_IMPORT 6>$null
 $ms = $clock.Elapsed.TotalMilliseconds
 $self.Refresh()
-$source = (Get-Module MSCommerce).Path
-'BENCH ' + $ms.ToString([Globalization.CultureInfo]::InvariantCulture) + ' ' + ($self.WorkingSet64 - $ws) + ' ' + ($self.PrivateMemorySize64 - $privateBytes) + ' ' + $source
+$module = @(Get-Module | Where-Object { $_.Name -eq 'MSCommerce' -or $_.Name -eq 'Empty' })
+'BENCH ' + $ms.ToString([Globalization.CultureInfo]::InvariantCulture) + ' ' + ($self.WorkingSet64 - $ws) + ' ' + ($self.PrivateMemorySize64 - $privateBytes) + ' ' + $module[0].Path
 '@
 $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($child))
-$savedModulePath = $env:PSModulePath
-$env:PSModulePath = $modulesRoot + [IO.Path]::PathSeparator + $savedModulePath
-$importMs = New-Object 'System.Collections.Generic.List[double]'
-$importWs = New-Object 'System.Collections.Generic.List[double]'
-$importPrivate = New-Object 'System.Collections.Generic.List[double]'
-try {
-    Write-Note "import: $ImportRuns fresh processes of $self"
-    for ($run = 0; $run -le $ImportRuns; $run++) {
+
+# The breakdown: what PowerShell itself costs to import any module, then the module a piece at a
+# time. The copies live in a folder of this run.
+$scratch = Join-Path ([IO.Path]::GetTempPath()) ('mscommerce-bench-' + [guid]::NewGuid().ToString('n'))
+$emptyDir = Join-Path $scratch 'Empty'
+$null = New-Item -ItemType Directory -Path $emptyDir
+Set-Content -LiteralPath (Join-Path $emptyDir 'Empty.psd1') -Value "@{ ModuleVersion = '1.0.0'; GUID = '$([guid]::NewGuid())'; FunctionsToExport = @(); CmdletsToExport = @() }"
+$noFormat = Join-Path $scratch 'noformat/MSCommerce'
+$null = New-Item -ItemType Directory -Path $noFormat
+Copy-Item -Path (Join-Path $moduleDir '*') -Destination $noFormat -Recurse
+$noFormatManifest = Join-Path $noFormat 'MSCommerce.psd1'
+(Get-Content -LiteralPath $noFormatManifest) | Where-Object { $_ -notmatch '^\s*FormatsToProcess\s*=' } | Set-Content -LiteralPath $noFormatManifest
+
+function Measure-Import([string] $Target, [string] $Expected, [int] $Runs) {
+    $times = New-Object 'System.Collections.Generic.List[double]'
+    $workingSet = New-Object 'System.Collections.Generic.List[double]'
+    $private = New-Object 'System.Collections.Generic.List[double]'
+    $env:MSCOMMERCE_BENCH_IMPORT = $Target
+    # The first run pays for a cold file cache; it is left out.
+    for ($run = 0; $run -le $Runs; $run++) {
         $lines = & $self @prefix -NoLogo -NoProfile -NonInteractive -EncodedCommand $encoded
         if ($LASTEXITCODE -ne 0) { throw "The import child failed (exit code $LASTEXITCODE): $($lines -join ' ')" }
         $line = @($lines | Where-Object { "$_".StartsWith('BENCH ') })[-1]
         $fields = "$line" -split ' ', 5
-        if ($fields.Count -lt 5 -or -not $fields[4].StartsWith((Split-Path $manifest -Parent))) {
-            throw "The import child imported another module or printed no figures: $line"
+        if ($fields.Count -lt 5 -or -not $fields[4].StartsWith($Expected)) {
+            throw "Importing $Target imported another module or printed no figures: $line"
         }
-        # The first run pays for a cold file cache; it is left out.
         if ($run -gt 0) {
-            $importMs.Add([double]::Parse($fields[1], $invariant))
-            $importWs.Add([double]$fields[2])
-            $importPrivate.Add([double]$fields[3])
+            $times.Add([double]::Parse($fields[1], $invariant))
+            $workingSet.Add([double]$fields[2])
+            $private.Add([double]$fields[3])
         }
+    }
+    [ordered]@{
+        runs         = $Runs
+        medianMs     = Get-Median $times.ToArray()
+        workingSetMb = (Get-Median $workingSet.ToArray()) / 1048576
+        privateMb    = (Get-Median $private.ToArray()) / 1048576
+        samplesMs    = @($times | ForEach-Object { [math]::Round($_, 2) })
+    }
+}
+
+$savedModulePath = $env:PSModulePath
+$env:PSModulePath = $modulesRoot + [IO.Path]::PathSeparator + $savedModulePath
+try {
+    Write-Note "import: $ImportRuns fresh processes of $self"
+    $import = Measure-Import -Target 'MSCommerce' -Expected $moduleDir -Runs $ImportRuns
+    $breakdownRuns = [math]::Max(5, [int][math]::Ceiling($ImportRuns / 2))
+    Write-Note "import breakdown: $breakdownRuns fresh processes each"
+    $import.breakdown = [ordered]@{
+        emptyManifest   = Measure-Import -Target (Join-Path $emptyDir 'Empty.psd1') -Expected $emptyDir -Runs $breakdownRuns
+        dllAlone        = Measure-Import -Target (Join-Path $moduleDir 'MSCommerce.dll') -Expected $moduleDir -Runs $breakdownRuns
+        manifestNoFormat = Measure-Import -Target $noFormatManifest -Expected $noFormat -Runs $breakdownRuns
+        manifestByPath  = Measure-Import -Target $manifest -Expected $moduleDir -Runs $breakdownRuns
     }
 }
 finally {
     $env:PSModulePath = $savedModulePath
-}
-$import = [ordered]@{
-    runs         = $ImportRuns
-    medianMs     = Get-Median $importMs.ToArray()
-    workingSetMb = (Get-Median $importWs.ToArray()) / 1048576
-    privateMb    = (Get-Median $importPrivate.ToArray()) / 1048576
-    samplesMs    = @($importMs | ForEach-Object { [math]::Round($_, 2) })
+    Remove-Item Env:\MSCOMMERCE_BENCH_IMPORT -ErrorAction SilentlyContinue
+    Remove-Item -LiteralPath $scratch -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 # --- call and bulk against an emulator of this run --------------------------------------------
@@ -133,46 +168,53 @@ try {
         }
     }
 
-    Write-Note "call: $Calls interleaved calls"
-    $moduleTimes = New-Object 'System.Collections.Generic.List[double]'
-    $rawTimes = New-Object 'System.Collections.Generic.List[double]'
-    $items = 0
-    # Enough calls for the JIT to settle on both paths (as bench/MSCommerce.Bench does).
-    $warmUp = 100
-    for ($i = -$warmUp; $i -lt $Calls; $i++) {
-        $order = @('module', 'raw')
-        if ($i % 2 -ne 0) { $order = @('raw', 'module') }
-        foreach ($which in $order) {
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            if ($which -eq 'module') {
-                $out = @(Get-MSCommerceProductPolicies -PolicyId $policyId)
-            }
-            else {
-                $out = @(Invoke-Raw)
-            }
-            $ms = $clock.Elapsed.TotalMilliseconds
-            if ($items -eq 0) { $items = $out.Count }
-            elseif ($out.Count -ne $items) { throw "$which listed $($out.Count) products, not $items" }
-            if ($i -ge 0) {
-                if ($which -eq 'module') { $moduleTimes.Add($ms) } else { $rawTimes.Add($ms) }
+    # One list, the module's and the raw request's calls interleaved in this session, medians.
+    function Measure-Call {
+        Write-Note "call: $Calls interleaved calls"
+        $moduleTimes = New-Object 'System.Collections.Generic.List[double]'
+        $rawTimes = New-Object 'System.Collections.Generic.List[double]'
+        $items = 0
+        # Enough calls for the JIT to settle on both paths (as bench/MSCommerce.Bench does).
+        $warmUp = 100
+        for ($i = -$warmUp; $i -lt $Calls; $i++) {
+            $order = @('module', 'raw')
+            if ($i % 2 -ne 0) { $order = @('raw', 'module') }
+            foreach ($which in $order) {
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                if ($which -eq 'module') {
+                    $out = @(Get-MSCommerceProductPolicies -PolicyId $policyId)
+                }
+                else {
+                    $out = @(Invoke-Raw)
+                }
+                $ms = $clock.Elapsed.TotalMilliseconds
+                if ($items -eq 0) { $items = $out.Count }
+                elseif ($out.Count -ne $items) { throw "$which listed $($out.Count) products, not $items" }
+                if ($i -ge 0) {
+                    if ($which -eq 'module') { $moduleTimes.Add($ms) } else { $rawTimes.Add($ms) }
+                }
             }
         }
+        $moduleMedian = Get-Median $moduleTimes.ToArray()
+        $rawMedian = Get-Median $rawTimes.ToArray()
+        [ordered]@{
+            items          = $items
+            iterations     = $Calls
+            moduleMedianMs = $moduleMedian
+            rawMedianMs    = $rawMedian
+            differenceMs   = $moduleMedian - $rawMedian
+        }
     }
-    $moduleMedian = Get-Median $moduleTimes.ToArray()
-    $rawMedian = Get-Median $rawTimes.ToArray()
-    $call = [ordered]@{
-        items          = $items
-        iterations     = $Calls
-        moduleMedianMs = $moduleMedian
-        rawMedianMs    = $rawMedian
-        differenceMs   = $moduleMedian - $rawMedian
-    }
+
+    $call = Measure-Call
 
     Write-Note "bulk: $Bulk products, $LatencyMs ms latency per request"
     $added = Invoke-RestMethod -Method Post -Uri "$base/admin/tenants/$tenant/products" -Body (@{ count = $Bulk } | ConvertTo-Json) -ContentType 'application/json' -UseBasicParsing
     $ids = [string[]]@($added.added)
     if ($ids.Count -ne $Bulk) { throw "the emulator added $($ids.Count) products, not $Bulk" }
     $idSet = New-Object 'System.Collections.Generic.HashSet[string]' (, $ids)
+    # The seeded products and the bulk's: the issue's 1,017-product list.
+    $callLarge = Measure-Call
 
     function Reset-Products {
         $null = Update-MSCommerceProductPolicy -PolicyId $policyId -ProductId $ids -Value Enabled -ThrottleLimit 64 6>$null
@@ -239,6 +281,7 @@ $report = [ordered]@{
     psEdition = "$($PSVersionTable.PSEdition)"
     import    = $import
     call      = $call
+    callLarge = $callLarge
     bulk      = $bulkFigures
 }
 $report | ConvertTo-Json -Depth 6 -Compress

@@ -832,6 +832,141 @@ namespace MSCommerce.Interop
         internal const string PolicyDrift = "PolicyDrift";
     }
 
+    /// <summary>Reads the members of an output item, after its <c>kind</c>, straight into its model object (<see cref="WireReader"/>).</summary>
+    internal static class OutputItemReader
+    {
+        /// <summary>The item of kind <paramref name="kind"/> whose other members <paramref name="reader"/> is at, up to its closing brace; null for a kind this build does not know. Members it does not know are skipped.</summary>
+        internal static object? ReadRest(string kind, JsonCursor reader)
+        {
+            switch (kind)
+            {
+                case OutputItemKinds.Policy:
+                {
+                    var item = new Policy();
+                    for (var name = reader.NextProperty(); name != null; name = reader.NextProperty())
+                    {
+                        switch (name)
+                        {
+                            case "policyId":
+                                item.PolicyId = reader.ReadString();
+                                break;
+                            case "description":
+                                item.Description = reader.ReadString();
+                                break;
+                            case "defaultValue":
+                                item.DefaultValue = reader.ReadString();
+                                break;
+                            default:
+                                reader.SkipValue();
+                                break;
+                        }
+                    }
+
+                    return item;
+                }
+
+                case OutputItemKinds.ProductPolicy:
+                {
+                    var item = new ProductPolicy();
+                    for (var name = reader.NextProperty(); name != null; name = reader.NextProperty())
+                    {
+                        switch (name)
+                        {
+                            case "policyValue":
+                                item.PolicyValue = reader.ReadString();
+                                break;
+                            case "productId":
+                                item.ProductId = reader.ReadString();
+                                break;
+                            case "policyId":
+                                item.PolicyId = reader.ReadString();
+                                break;
+                            case "productName":
+                                item.ProductName = reader.ReadString();
+                                break;
+                            default:
+                                reader.SkipValue();
+                                break;
+                        }
+                    }
+
+                    return item;
+                }
+
+                case OutputItemKinds.ScopePolicy:
+                {
+                    var item = new ScopePolicy();
+                    for (var name = reader.NextProperty(); name != null; name = reader.NextProperty())
+                    {
+                        switch (name)
+                        {
+                            case "policyId":
+                                item.PolicyId = reader.ReadString();
+                                break;
+                            case "policyValue":
+                                item.PolicyValue = reader.ReadString();
+                                break;
+                            case "scopeId":
+                                item.ScopeId = reader.ReadString();
+                                break;
+                            case "scopeValue":
+                                item.ScopeValue = reader.ReadString();
+                                break;
+                            case "scope":
+                                item.Scope = reader.ReadString();
+                                break;
+                            default:
+                                reader.SkipValue();
+                                break;
+                        }
+                    }
+
+                    return item;
+                }
+
+                case OutputItemKinds.PolicyDrift:
+                {
+                    var item = new PolicyDrift();
+                    for (var name = reader.NextProperty(); name != null; name = reader.NextProperty())
+                    {
+                        switch (name)
+                        {
+                            case "policyId":
+                                item.PolicyId = reader.ReadString();
+                                break;
+                            case "scope":
+                                item.Scope = reader.ReadString();
+                                break;
+                            case "id":
+                                item.Id = reader.ReadString();
+                                break;
+                            case "name":
+                                item.Name = reader.ReadString();
+                                break;
+                            case "change":
+                                item.Change = reader.ReadString();
+                                break;
+                            case "baselineValue":
+                                item.BaselineValue = reader.ReadString();
+                                break;
+                            case "currentValue":
+                                item.CurrentValue = reader.ReadString();
+                                break;
+                            default:
+                                reader.SkipValue();
+                                break;
+                        }
+                    }
+
+                    return item;
+                }
+
+                default:
+                    return null;
+            }
+        }
+    }
+
     /// <summary>The core's defaults and limits (rust-core/src/protocol/defaults.rs), as constants binding attributes can name.</summary>
     internal static class CoreDefaults
     {

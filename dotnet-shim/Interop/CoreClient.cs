@@ -113,7 +113,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public IReadOnlyList<Policy> GetPolicies(string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            return WireMapping.ToPolicies(InvokeData(CoreRequest.GetPolicies(token), cancellationToken, sink));
+            return InvokeItems<Policy>(CoreRequest.GetPolicies(token), cancellationToken, sink, item => true, WireMapping.ToPolicies);
         }
 
         /// <summary>Gets one policy (<c>getPolicy</c>).</summary>
@@ -137,7 +137,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>
         public IReadOnlyList<object> GetProductPolicies(string policyId, string? scope = null, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            return WireMapping.ToProductPolicies(InvokeData(CoreRequest.GetProductPolicies(policyId, scope, token), cancellationToken, sink));
+            return InvokeItems<object>(CoreRequest.GetProductPolicies(policyId, scope, token), cancellationToken, sink, item => item is ProductPolicy || item is ScopePolicy, WireMapping.ToProductPolicies);
         }
 
         /// <summary>Gets one product or offer type of a policy (<c>getProductPolicy</c>).</summary>
@@ -333,7 +333,7 @@ namespace MSCommerce.Interop
         /// <param name="sink">Receives the request's log lines on this thread.</param>
         public IReadOnlyList<PolicyDrift> TestBaseline(string path, string? token = null, CancellationToken cancellationToken = default, IInvocationSink? sink = null)
         {
-            return WireMapping.ToDrift(InvokeData(CoreRequest.TestBaseline(path, token), cancellationToken, sink));
+            return InvokeItems<PolicyDrift>(CoreRequest.TestBaseline(path, token), cancellationToken, sink, item => true, WireMapping.ToDrift);
         }
 
         /// <summary>
@@ -492,6 +492,24 @@ namespace MSCommerce.Interop
         {
             var json = InvokeJson(request, cancellationToken, sink, out var status);
             return UnwrapData(status, json);
+        }
+
+        /// <summary>
+        /// Runs a request whose reply is a list of output items: read in one pass into the model
+        /// objects (<see cref="WireReader"/>) when it is a list of the <paramref name="expected"/>
+        /// kinds, else the general way (<paramref name="general"/> on the envelope's data), which
+        /// reports whatever is wrong with it.
+        /// </summary>
+        internal IReadOnlyList<T> InvokeItems<T>(CoreRequest request, CancellationToken cancellationToken, IInvocationSink? sink, Predicate<object> expected, Func<XElement, IReadOnlyList<T>> general)
+            where T : class
+        {
+            var json = InvokeJson(request, cancellationToken, sink, out var status);
+            if (WireReader.TryReadItems<T>(status, json, expected, out var items))
+            {
+                return items;
+            }
+
+            return general(UnwrapData(status, json));
         }
 
         /// <summary>

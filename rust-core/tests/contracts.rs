@@ -322,6 +322,39 @@ fn variables(out: &mut String) {
     out.push_str("        };\n    }\n");
 }
 
+/// `OutputItemReader`: each output item's members read straight into its model object, so a
+/// list of output items needs no general-purpose JSON pass (`WireReader`). Only string members
+/// are read this way; a member of another type is for `JsonCursor` and this function to learn.
+fn item_reader(out: &mut String, models: &[String], schemas: &Map<String, Value>) {
+    out.push_str("    /// <summary>Reads the members of an output item, after its <c>kind</c>, straight into its model object (<see cref=\"WireReader\"/>).</summary>\n");
+    out.push_str("    internal static class OutputItemReader\n    {\n");
+    out.push_str("        /// <summary>The item of kind <paramref name=\"kind\"/> whose other members <paramref name=\"reader\"/> is at, up to its closing brace; null for a kind this build does not know. Members it does not know are skipped.</summary>\n");
+    out.push_str("        internal static object? ReadRest(string kind, JsonCursor reader)\n        {\n            switch (kind)\n            {\n");
+    for model in models {
+        out.push_str(&format!(
+            "                case OutputItemKinds.{model}:\n                {{\n                    var item = new {model}();\n\
+             \x20                   for (var name = reader.NextProperty(); name != null; name = reader.NextProperty())\n\
+             \x20                   {{\n                        switch (name)\n                        {{\n"
+        ));
+        for (json, property, _) in properties(&schemas[model.as_str()]) {
+            let (ty, _) = cs_type(&property).expect("a model member is not an output item");
+            assert_eq!(
+                ty, "string",
+                "{model}.{json} is a {ty}: teach JsonCursor and item_reader to read it"
+            );
+            out.push_str(&format!(
+                "                            case \"{json}\":\n                                item.{} = reader.ReadString();\n                                break;\n",
+                pascal(&json)
+            ));
+        }
+        out.push_str(
+            "                            default:\n                                reader.SkipValue();\n                                break;\n\
+             \x20                       }\n                    }\n\n                    return item;\n                }\n\n",
+        );
+    }
+    out.push_str("                default:\n                    return null;\n            }\n        }\n    }\n\n");
+}
+
 /// The whole generated file.
 fn generate() -> String {
     let schemas = mscommerce_core::protocol::wire_schemas();
@@ -357,6 +390,7 @@ fn generate() -> String {
         ));
     }
     out.push_str("    }\n\n");
+    item_reader(&mut out, &models, &schemas);
     constants(&mut out);
     out.push_str("}\n\nnamespace MSCommerce\n{\n");
     for model in &models {

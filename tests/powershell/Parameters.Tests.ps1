@@ -79,7 +79,7 @@ BeforeAll {
 Describe 'The module exports the cmdlets its assembly defines' {
     BeforeAll {
         $module = Get-Module MSCommerce
-        $defined = @($module.NestedModules | Where-Object Name -EQ 'MSCommerce' | ForEach-Object { $_.ImplementingAssembly.GetTypes() } |
+        $defined = @($module.ImplementingAssembly.GetTypes() |
                 ForEach-Object { $_.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false) } |
                 ForEach-Object { "$($_.VerbName)-$($_.NounName)" } | Sort-Object)
     }

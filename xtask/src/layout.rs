@@ -161,7 +161,6 @@ pub fn build(root: &Path) -> Result<Module, String> {
     let dir = module_dir(root, &version);
     let mut files: Vec<(PathBuf, String)> = vec![
         (root.join("MSCommerce.psd1"), "MSCommerce.psd1".into()),
-        (root.join("MSCommerce.psm1"), "MSCommerce.psm1".into()),
         (shim_out.join("MSCommerce.dll"), "MSCommerce.dll".into()),
         (help, "en-US/MSCommerce.dll-Help.xml".into()),
     ];

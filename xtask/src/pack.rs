@@ -515,7 +515,9 @@ pub fn check(
             if !is_file {
                 continue; // a module by name, from elsewhere
             }
-            if key == "NestedModules" && file.to_ascii_lowercase().ends_with(".dll") {
+            if (key == "NestedModules" || key == "RootModule")
+                && file.to_ascii_lowercase().ends_with(".dll")
+            {
                 nested_dlls.push(file.clone());
             }
             if find(&file).is_none() {
@@ -669,8 +671,7 @@ mod tests {
     }
 
     const MANIFEST: &str = "@{
-        RootModule = 'MSCommerce.psm1'
-        NestedModules = @('MSCommerce.dll')
+        RootModule = 'MSCommerce.dll'
         ModuleVersion = '4.1.0'
         GUID = '0141756d-17fc-4ea8-9169-d034b210847e'
         Author = 'A & B'
@@ -696,9 +697,8 @@ mod tests {
     /// given sections.
     fn module(dir: &Path, sections: &[&str]) -> PathBuf {
         let dir = dir.join(ID);
-        let files: [(&str, Vec<u8>); 6] = [
+        let files: [(&str, Vec<u8>); 5] = [
             ("MSCommerce.psd1", MANIFEST.as_bytes().to_vec()),
-            ("MSCommerce.psm1", b"Write-Host 'x'".to_vec()),
             ("MSCommerce.dll", b"MZ".to_vec()),
             ("MSCommerce.Format.ps1xml", b"<Configuration/>".to_vec()),
             ("en-US/MSCommerce.dll-Help.xml", b"<helpItems/>".to_vec()),
@@ -739,7 +739,7 @@ mod tests {
         let report = check(pwsh(), root(), &nupkg, false).unwrap();
         assert_eq!(report.runtimes, ["linux-x64"]);
         assert_eq!(report.cmdlets, 2);
-        assert_eq!(report.files.len(), 6);
+        assert_eq!(report.files.len(), 5);
 
         let entries = read_zip(&nupkg).unwrap();
         let nuspec = String::from_utf8_lossy(entry(&entries, "MSCommerce.nuspec")).into_owned();
