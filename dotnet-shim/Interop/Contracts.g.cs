@@ -856,6 +856,9 @@ namespace MSCommerce.Interop
                             case "defaultValue":
                                 item.DefaultValue = reader.ReadString();
                                 break;
+                            case "tenantId":
+                                item.TenantId = reader.ReadString();
+                                break;
                             default:
                                 reader.SkipValue();
                                 break;
@@ -883,6 +886,9 @@ namespace MSCommerce.Interop
                                 break;
                             case "productName":
                                 item.ProductName = reader.ReadString();
+                                break;
+                            case "tenantId":
+                                item.TenantId = reader.ReadString();
                                 break;
                             default:
                                 reader.SkipValue();
@@ -914,6 +920,9 @@ namespace MSCommerce.Interop
                                 break;
                             case "scope":
                                 item.Scope = reader.ReadString();
+                                break;
+                            case "tenantId":
+                                item.TenantId = reader.ReadString();
                                 break;
                             default:
                                 reader.SkipValue();
@@ -951,6 +960,9 @@ namespace MSCommerce.Interop
                                 break;
                             case "currentValue":
                                 item.CurrentValue = reader.ReadString();
+                                break;
+                            case "tenantId":
+                                item.TenantId = reader.ReadString();
                                 break;
                             default:
                                 reader.SkipValue();
