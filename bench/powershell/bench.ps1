@@ -112,7 +112,8 @@ $import = [ordered]@{
 
 # --- call and bulk against an emulator of this run --------------------------------------------
 $env:RUST_LOG = 'warn'
-$emulatorProcess = Start-TestEmulator -Path $Emulator
+# Relaxed durability, as bench/MSCommerce.Bench: the bulk figures are the module's, not the disk's.
+$emulatorProcess = Start-TestEmulator -Path $Emulator -ServeArguments '--durability', 'relaxed'
 try {
     $base = $emulatorProcess.ServiceUri.TrimEnd('/')
     $token = New-TestToken -Emulator $emulatorProcess
