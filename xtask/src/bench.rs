@@ -42,6 +42,11 @@ const IMPORT_TARGET_MS: f64 = 250.0;
 const IMPORT_TARGET_MB: f64 = 30.0;
 const CALL_TARGET_MS: f64 = 1.0;
 const BULK_TARGET_RATIO: f64 = 25.0;
+/// A bulk update's memory is linear in its items when what it adds per item at the largest size
+/// is at most this many times what it adds per item at the smallest.
+const MEMORY_LINEAR_FACTOR: f64 = 1.5;
+/// What counts as nothing added: the working set moves by pages and the GC's segments.
+const MEMORY_FLOOR_MB: f64 = 1.0;
 
 /// What the PowerShell-level benchmark gave.
 enum PowerShellRun {
@@ -247,6 +252,55 @@ fn put_load_values(v: &mut Values, put_load: &Value, products: f64, sequential_s
                 format!("{:.1}", rps / needed),
             );
     }
+}
+
+/// The memory benchmark's rows (PowerShell only), and whether what a bulk update adds grew
+/// faster than its items: per item, the largest size against the smallest. Answers true when
+/// that target was missed.
+fn memory_values(v: &mut Values, memory: Option<&Value>) -> bool {
+    let sizes = memory
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let per_item =
+        |size: &Value| num(&size["addedMb"]).max(MEMORY_FLOOR_MB) / num(&size["products"]);
+    let rows = sizes
+        .iter()
+        .map(|size| {
+            let mut row = Values::new();
+            row.text("memory_products", size["products"].to_string())
+                .text(
+                    "memory_before_mb",
+                    format!("{:.1}", num(&size["peakBeforeMb"])),
+                )
+                .text(
+                    "memory_after_mb",
+                    format!("{:.1}", num(&size["peakAfterMb"])),
+                )
+                .text("memory_added_mb", format!("{:.1}", num(&size["addedMb"])))
+                .text(
+                    "memory_per_item_kb",
+                    format!(
+                        "{:.1}",
+                        num(&size["addedMb"]) * 1024.0 / num(&size["products"])
+                    ),
+                )
+                .text("memory_seconds", format!("{:.2}", num(&size["seconds"])));
+            row
+        })
+        .collect();
+    let growth = match (sizes.first(), sizes.last()) {
+        (Some(small), Some(large)) if sizes.len() > 1 => per_item(large) / per_item(small),
+        _ => f64::NAN,
+    };
+    let missed = growth > MEMORY_LINEAR_FACTOR;
+    v.list("memory_rows", rows)
+        .text("memory_growth", format!("{growth:.2}"))
+        .text("memory_linear_factor", format!("{MEMORY_LINEAR_FACTOR}"))
+        .text("memory_floor_mb", format!("{MEMORY_FLOOR_MB}"))
+        .text("memory_result", verdict(!growth.is_nan() && !missed))
+        .flag("memory_missed", missed);
+    missed
 }
 
 /// The last line of `out` that is a JSON object.
@@ -742,6 +796,7 @@ fn values(f: &Figures) -> Values {
         sequential_s
     };
     put_load_values(&mut v, &f.put_load, num(&bulk["products"]), loop_s);
+    any_missed |= memory_values(&mut v, ps.map(|ps| &ps["memory"]));
 
     // Emulator.
     let load = &f.load;
@@ -840,7 +895,11 @@ mod tests {
                 "psEdition": "Core", "psVersion": "7.6.9",
                 "import": {"runs": 15, "medianMs": 51.3 * k, "workingSetMb": 8.7 * k, "privateMb": 5.4, "samplesMs": [59.44, 51.23]},
                 "call": {"items": 17, "moduleMedianMs": 1.75, "rawMedianMs": 2.08, "differenceMs": -0.33 * k * k},
-                "bulk": {"moduleBulkS": 0.67, "sequentialRawS": 8.06, "speedupVsSequential": 27.0 / k, "modulePerProductS": 8.09, "speedupVsPerProduct": 12.1}
+                "bulk": {"moduleBulkS": 0.67, "sequentialRawS": 8.06, "speedupVsSequential": 27.0 / k, "modulePerProductS": 8.09, "speedupVsPerProduct": 12.1},
+                "memory": [
+                    {"products": 1000, "peakBeforeMb": 120.5, "peakAfterMb": 131.0, "addedMb": 10.5, "seconds": 0.4},
+                    {"products": 10000, "peakBeforeMb": 120.7, "peakAfterMb": 120.7 + 80.0 * k, "addedMb": 80.0 * k, "seconds": 3.9}
+                ]
             }))
         } else if slow {
             PowerShellRun::Failed("it broke".into())
@@ -889,6 +948,17 @@ mod tests {
         assert!(slow.contains("- **Bulk (proxy) was 0.3x faster than the sequential loop"));
         assert!(slow.contains("the seeded tenant is the issue's case"));
         assert!(slow.contains("not measured: the PowerShell benchmark failed (it broke)"));
+    }
+
+    #[test]
+    fn memory_that_grows_faster_than_the_items_is_a_missed_target() {
+        let linear = render(&sample(true, false)).unwrap();
+        assert!(!linear.contains("- **Memory of a bulk update grew"));
+        let growing = render(&sample(true, true)).unwrap();
+        assert!(
+            growing.contains("- **Memory of a bulk update grew 76.19 times faster"),
+            "{growing}"
+        );
     }
 
     #[test]
