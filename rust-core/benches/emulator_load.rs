@@ -181,7 +181,7 @@ async fn drive(
                     (Some(url), _) => client.get(url),
                     (None, Some((prefix, ids, offset))) if !ids.is_empty() => {
                         let at = offset + round;
-                        let value = if (at / ids.len()) % 2 == 0 {
+                        let value = if (at / ids.len()).is_multiple_of(2) {
                             "Disabled"
                         } else {
                             "Enabled"
