@@ -14,6 +14,10 @@
             of the same request building the same objects ([pscustomobject]s with the properties
             the original outputs), interleaved in this session, medians: the seeded tenant's 17
             products, then (callLarge) 1,017 once the bulk's products are added.
+    memory  the peak working set of a fresh PowerShell process (the same PowerShell as this one)
+            that imports the module and disables -MemoryBulk products (each size its own process
+            and its own added products) in one bulk update, no latency: before and after the
+            update, and what the update added.
     bulk    disabling -Bulk products of one tenant with the emulator adding -LatencyMs to every
             request: the module's bulk update (an array of ids, the default -ThrottleLimit) vs a
             sequential `Invoke-RestMethod` loop (what the original does, one request after the
@@ -35,7 +39,9 @@ param(
     [int] $ImportRuns = 15,
     [int] $Calls = 200,
     [int] $Bulk = 1000,
-    [int] $LatencyMs = 5
+    [int] $LatencyMs = 5,
+    # The sizes of the memory benchmark's bulk updates.
+    [int[]] $MemoryBulk = @(1000, 10000)
 )
 
 $ErrorActionPreference = 'Stop'
@@ -145,9 +151,71 @@ finally {
     Remove-Item -LiteralPath $scratch -Recurse -Force -ErrorAction SilentlyContinue
 }
 
+# --- memory: a bulk update of many products in a fresh process ------------------------------
+# The child reads its settings from the environment, prints one BENCH line: peak working set
+# before and after the update (bytes), the updated count and the seconds it took.
+$memoryChild = @'
+$ErrorActionPreference = 'Stop'
+Import-Module $env:MSCOMMERCE_BENCH_MANIFEST 6>$null
+Connect-MSCommerce -AccessToken $env:MSCOMMERCE_BENCH_TOKEN -ServiceUri $env:MSCOMMERCE_BENCH_URI 6>$null
+$ids = [string[]][IO.File]::ReadAllLines($env:MSCOMMERCE_BENCH_IDS_FILE)
+$self = Get-Process -Id $PID
+[GC]::Collect()
+$self.Refresh()
+$before = $self.PeakWorkingSet64
+$clock = [Diagnostics.Stopwatch]::StartNew()
+$updated = 0
+Update-MSCommerceProductPolicy -PolicyId AllowSelfServicePurchase -ProductId $ids -Value Disabled 6>$null | ForEach-Object { $updated++ }
+$seconds = $clock.Elapsed.TotalSeconds
+$self.Refresh()
+'BENCH ' + $before + ' ' + $self.PeakWorkingSet64 + ' ' + $updated + ' ' + $seconds.ToString([Globalization.CultureInfo]::InvariantCulture)
+'@
+
+function Measure-BulkMemory([string] $Base, [string] $Token, [int[]] $Sizes) {
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($memoryChild))
+    $start = 1
+    $results = @()
+    foreach ($size in $Sizes) {
+        Write-Note "memory: a bulk update of $size products in a fresh process"
+        # Products of their own (a prefix apart from the bulk benchmark's), all Enabled.
+        $body = @{ count = $size; start = $start; prefix = 'CFQ7TTC0MEM' } | ConvertTo-Json
+        $added = Invoke-RestMethod -Method Post -Uri "$Base/admin/tenants/$tenant/products" -Body $body -ContentType 'application/json' -UseBasicParsing
+        $ids = [string[]]@($added.added)
+        if ($ids.Count -ne $size) { throw "the emulator added $($ids.Count) products, not $size" }
+        $start += $size
+        $env:MSCOMMERCE_BENCH_MANIFEST = $manifest
+        $env:MSCOMMERCE_BENCH_TOKEN = $Token
+        $env:MSCOMMERCE_BENCH_URI = $Base
+        # A file: 10,000 ids are more than one environment variable holds on Linux (128 KiB).
+        $idsFile = [IO.Path]::GetTempFileName()
+        [IO.File]::WriteAllLines($idsFile, $ids)
+        $env:MSCOMMERCE_BENCH_IDS_FILE = $idsFile
+        try {
+            $lines = & $self @prefix -NoLogo -NoProfile -NonInteractive -EncodedCommand $encoded
+        }
+        finally {
+            Remove-Item Env:MSCOMMERCE_BENCH_TOKEN, Env:MSCOMMERCE_BENCH_IDS_FILE -ErrorAction SilentlyContinue
+            Remove-Item -LiteralPath $idsFile -ErrorAction SilentlyContinue
+        }
+        if ($LASTEXITCODE -ne 0) { throw "The memory child failed (exit code $LASTEXITCODE): $($lines -join ' ')" }
+        $line = @($lines | Where-Object { "$_".StartsWith('BENCH ') })[-1]
+        $fields = "$line" -split ' '
+        if ($fields.Count -ne 5 -or [int]$fields[3] -ne $size) { throw "The memory child printed no figures or updated too few: $line" }
+        $results += [ordered]@{
+            products       = $size
+            peakBeforeMb   = [double]$fields[1] / 1048576
+            peakAfterMb    = [double]$fields[2] / 1048576
+            addedMb        = ([double]$fields[2] - [double]$fields[1]) / 1048576
+            seconds        = [double]::Parse($fields[4], $invariant)
+        }
+    }
+    , $results
+}
+
 # --- call and bulk against an emulator of this run --------------------------------------------
 $env:RUST_LOG = 'warn'
-$emulatorProcess = Start-TestEmulator -Path $Emulator
+# Relaxed durability, as bench/MSCommerce.Bench: the bulk figures are the module's, not the disk's.
+$emulatorProcess = Start-TestEmulator -Path $Emulator -ServeArguments '--durability', 'relaxed'
 try {
     $base = $emulatorProcess.ServiceUri.TrimEnd('/')
     $token = New-TestToken -Emulator $emulatorProcess
@@ -272,6 +340,8 @@ try {
         speedupVsPerProduct = $perProduct / $moduleBulk
     }
 }
+    $memoryFigures = Measure-BulkMemory -Base $base -Token $token -Sizes $MemoryBulk
+}
 finally {
     Stop-TestEmulator -Emulator $emulatorProcess
 }
@@ -283,5 +353,6 @@ $report = [ordered]@{
     call      = $call
     callLarge = $callLarge
     bulk      = $bulkFigures
+    memory    = $memoryFigures
 }
 $report | ConvertTo-Json -Depth 6 -Compress

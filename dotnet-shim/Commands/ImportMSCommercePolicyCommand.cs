@@ -56,7 +56,7 @@ namespace MSCommerce.Commands
         public string[]? TenantId { get; set; }
 
         /// <summary>
-        /// <para type="description">How many updates run at once (1 to 64; 16 unless given).</para>
+        /// <para type="description">The most updates in flight at once (1 to 256; 64 unless given). Within it, the number adapts to the service: it grows while answers come back quickly and halves when the service throttles, honouring Retry-After.</para>
         /// </summary>
         [Parameter(ParameterSetName = DefaultParameterSet)]
         [ValidateRange(1, CoreDefaults.MaxThrottleLimit)]

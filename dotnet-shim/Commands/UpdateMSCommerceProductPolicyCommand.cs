@@ -209,7 +209,7 @@ namespace MSCommerce.Commands
         public string[]? TenantId { get; set; }
 
         /// <summary>
-        /// <para type="description">How many updates run at once when several items are updated (1 to 64; 16 unless given).</para>
+        /// <para type="description">The most updates in flight at once when several items are updated (1 to 256; 64 unless given). Within it, the number adapts to the service: it starts at 8, grows while answers come back quickly and halves when the service throttles (429 or 503), and no update is sent while the service's Retry-After is pending.</para>
         /// </summary>
         [Parameter(ParameterSetName = ProductEnumSet)]
         [Parameter(ParameterSetName = ProductToggleSet)]

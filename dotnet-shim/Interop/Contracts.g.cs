@@ -983,10 +983,10 @@ namespace MSCommerce.Interop
     internal static class CoreDefaults
     {
         /// <summary>How many updates run at once unless -ThrottleLimit says.</summary>
-        internal const int ThrottleLimit = 16;
+        internal const int ThrottleLimit = 64;
 
         /// <summary>The most -ThrottleLimit takes.</summary>
-        internal const int MaxThrottleLimit = 64;
+        internal const int MaxThrottleLimit = 256;
 
         /// <summary>A policy value: allowed.</summary>
         internal const string Enabled = "Enabled";

@@ -165,13 +165,14 @@ namespace MSCommerce.Interop
 
         /// <summary>
         /// Sets many products or offer types to one value (<c>updateProductPolicies</c>): the core
-        /// runs at most <paramref name="throttleLimit"/> updates at once and reports progress to
+        /// runs at most <paramref name="throttleLimit"/> updates at once (fewer while the service is
+        /// slow or throttles) and reports progress to
         /// <paramref name="sink"/>. Returns one outcome per target, in the order given; only a
         /// missing connection (or a cancel) fails the whole call.
         /// </summary>
         /// <param name="targets">The items to update.</param>
         /// <param name="change">The new value.</param>
-        /// <param name="throttleLimit">How many updates run at once; null for the core's default (16).</param>
+        /// <param name="throttleLimit">How many updates run at once; null for the core's default (64).</param>
         /// <param name="token">An access token used instead of the client's credential; null or empty for none.</param>
         /// <param name="cancellationToken">Cancels the updates not yet done.</param>
         /// <param name="sink">Receives the request's log lines and progress on this thread.</param>

@@ -3,7 +3,10 @@
 //!
 //! One connection behind a mutex serves the process; every query runs on tokio's blocking pool.
 //! The database uses WAL with `synchronous=FULL`, so a change is on disk once its call returns
-//! and survives the process being killed.
+//! and survives the process being killed, and the machine losing power. That costs one fsync per
+//! change, which caps the writes a second (about 1,300 on the benchmark machine);
+//! [`Durability::Relaxed`] (`serve --durability relaxed`, for benchmarks) drops the fsync of
+//! each commit: a change then survives the process being killed but not a power loss.
 
 use std::fs;
 use std::io;
@@ -153,6 +156,27 @@ pub enum AddProductsOutcome {
     NoTrial(String),
 }
 
+/// How hard the database works to keep a change once its call has returned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Durability {
+    /// `synchronous=FULL`: every commit is on disk before the call returns (the default).
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: commits reach the WAL file without an fsync each; they survive the
+    /// process being killed but maybe not a power loss. For benchmarks, so that the emulator's
+    /// writes a second are not what a bulk update measures.
+    Relaxed,
+}
+
+impl Durability {
+    fn synchronous(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Relaxed => "NORMAL",
+        }
+    }
+}
+
 /// The emulator's persistent state. Cloning is cheap: clones share one connection.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -166,13 +190,18 @@ impl Store {
     ///
     /// This blocks; call it before serving or from a blocking task.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, Durability::Full)
+    }
+
+    /// [`Store::open`] with the durability of its commits.
+    pub fn open_with(data_dir: &Path, durability: Durability) -> Result<Self, StoreError> {
         fs::create_dir_all(data_dir).map_err(|source| StoreError::CreateDir {
             path: data_dir.to_owned(),
             source,
         })?;
         let path = data_dir.join(DATABASE_FILE);
         let mut conn = Connection::open(&path)?;
-        configure(&conn)?;
+        configure(&conn, durability)?;
         migrate(&mut conn)?;
         if seed_if_empty(&mut conn, &SEED)? {
             tracing::info!(path = %path.display(), "seeded a new database");
@@ -594,7 +623,7 @@ impl Store {
 
 /// Sets the connection up: WAL, full sync, foreign keys, and a wait when another process holds
 /// the write lock.
-fn configure(conn: &Connection) -> Result<(), StoreError> {
+fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
     conn.busy_timeout(Duration::from_secs(5))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -602,7 +631,7 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
             "cannot switch the journal to WAL (it is {mode})"
         )));
     }
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "synchronous", durability.synchronous())?;
     conn.pragma_update(None, "foreign_keys", true)?;
     Ok(())
 }

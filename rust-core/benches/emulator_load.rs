@@ -1,10 +1,18 @@
 //! The emulator's throughput on loopback: N keep-alive connections, each a sequential client,
 //! send `GET /v1.0/policies/AllowSelfServicePurchase/products` (the product list, what
 //! `Get-MSCommerceProductPolicies` asks for) with a valid token for a fixed time. Prints one JSON
-//! line: `{"rps","p50_ms","p99_ms","requests","errors","connections","seconds","items","target"}`.
+//! line: `{"rps","p50_ms","p99_ms","requests","errors","connections","seconds","items","target",
+//! "method"}`.
+//!
+//! With `--method put` they send what a bulk update sends instead: `PUT
+//! .../products/{id}` with `{"policyValue": ...}`, each connection going round the listed
+//! products and switching between Enabled and Disabled, so every request changes a value (one
+//! write and one audit row in the emulator's database). That is the emulator's write ceiling,
+//! which bounds what a bulk update can reach against it.
 //!
 //! ```text
 //! cargo bench -p mscommerce-core --bench emulator_load -- --seconds 5 --connections 16
+//! cargo bench -p mscommerce-core --bench emulator_load -- --seconds 5 --connections 64 --method put
 //! ```
 //!
 //! With `MSCOMMERCE_BENCH_URI` and `MSCOMMERCE_BENCH_TOKEN` it drives that emulator (how
@@ -22,6 +30,8 @@ use harness::{Emulator, ADMIN, POLICY};
 struct Options {
     seconds: f64,
     connections: usize,
+    /// Writes (`PUT`) instead of reads.
+    put: bool,
 }
 
 fn options() -> Options {
@@ -40,6 +50,7 @@ fn options() -> Options {
         connections: value("--connections")
             .and_then(|s| s.parse().ok())
             .unwrap_or(16),
+        put: value("--method").is_some_and(|m| m.eq_ignore_ascii_case("put")),
     }
 }
 
@@ -73,7 +84,7 @@ fn main() {
         .build()
         .expect("a runtime for the clients");
     let url = format!("{base}/v1.0/policies/{POLICY}/products?scope=product");
-    let items = runtime.block_on(async {
+    let ids: Vec<String> = runtime.block_on(async {
         let body = reqwest::Client::new()
             .get(&url)
             .bearer_auth(&token)
@@ -84,10 +95,25 @@ fn main() {
             .await
             .expect("the product list's body");
         let answer: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-        answer["items"].as_array().map_or(0, Vec::len)
+        answer["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item["productId"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     });
+    let items = ids.len();
     let duration = Duration::from_secs_f64(options.seconds);
-    let (tally, elapsed) = runtime.block_on(drive(&url, &token, options.connections, duration));
+    let work = if options.put {
+        let products = format!("{base}/v1.0/policies/{POLICY}/products/");
+        Work::Put(products, ids)
+    } else {
+        Work::Get(url)
+    };
+    let (tally, elapsed) = runtime.block_on(drive(&work, &token, options.connections, duration));
     drop(emulator);
 
     let mut latencies = tally.latencies_us;
@@ -109,6 +135,7 @@ fn main() {
             "seconds": options.seconds,
             "items": items,
             "target": target,
+            "method": if options.put { "PUT" } else { "GET" },
         })
     );
     if tally.errors > 0 {
@@ -116,10 +143,18 @@ fn main() {
     }
 }
 
+/// What each connection sends.
+enum Work {
+    /// `GET` this URL.
+    Get(String),
+    /// `PUT` the URL prefix plus each of the product ids in turn.
+    Put(String, Vec<String>),
+}
+
 /// Runs `connections` sequential clients, each on a keep-alive connection of its own, until
 /// `duration` has passed; answers what they did and how long they took.
 async fn drive(
-    url: &str,
+    work: &Work,
     token: &str,
     connections: usize,
     duration: Duration,
@@ -132,12 +167,35 @@ async fn drive(
             .pool_max_idle_per_host(1)
             .build()
             .expect("a client");
-        let (url, token) = (url.to_owned(), token.to_owned());
+        let token = token.to_owned();
+        // Each connection starts at its own product, so they do not all write one row.
+        let (get, put) = match work {
+            Work::Get(url) => (Some(url.clone()), None),
+            Work::Put(prefix, ids) => (None, Some((prefix.clone(), ids.clone(), workers.len()))),
+        };
         workers.push(tokio::spawn(async move {
             let mut tally = Tally::default();
+            let mut round = 0usize;
             while Instant::now() < deadline {
+                let request = match (&get, &put) {
+                    (Some(url), _) => client.get(url),
+                    (None, Some((prefix, ids, offset))) if !ids.is_empty() => {
+                        let at = offset + round;
+                        let value = if (at / ids.len()).is_multiple_of(2) {
+                            "Disabled"
+                        } else {
+                            "Enabled"
+                        };
+                        client
+                            .put(format!("{prefix}{}", ids[at % ids.len()]))
+                            .header("content-type", "application/json")
+                            .body(format!(r#"{{"policyValue":"{value}"}}"#))
+                    }
+                    _ => break,
+                };
+                round += 1;
                 let sent = Instant::now();
-                let ok = match client.get(&url).bearer_auth(&token).send().await {
+                let ok = match request.bearer_auth(&token).send().await {
                     Ok(response) => {
                         response.status().is_success() && response.bytes().await.is_ok()
                     }

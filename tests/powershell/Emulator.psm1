@@ -33,7 +33,9 @@ function Start-TestEmulator {
     [CmdletBinding()]
     param(
         # The emulator binary; defaults to $env:MSCOMMERCE_EMULATOR (set by `cargo xtask test`).
-        [string] $Path = $env:MSCOMMERCE_EMULATOR
+        [string] $Path = $env:MSCOMMERCE_EMULATOR,
+        # More `serve` flags (bench.ps1: --durability relaxed).
+        [string[]] $ServeArguments = @()
     )
     if (-not $Path -or -not (Test-Path -LiteralPath $Path)) {
         throw "The emulator binary was not found ('$Path'): run the tests through build.ps1 or cargo xtask."
@@ -45,7 +47,7 @@ function Start-TestEmulator {
     Copy-Item -Path (Join-Path (Get-SeededState -Path $Path) '*') -Destination $data
     $info = [Diagnostics.ProcessStartInfo]::new($Path)
     # ProcessStartInfo.ArgumentList is not in Windows PowerShell 5.1's .NET Framework.
-    $info.Arguments = "serve --port 0 --data `"$data`""
+    $info.Arguments = ("serve --port 0 --data `"$data`" " + ($ServeArguments -join ' ')).TrimEnd()"
     $info.UseShellExecute = $false
     $info.RedirectStandardOutput = $true
     $info.RedirectStandardError = $true

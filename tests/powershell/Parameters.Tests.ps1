@@ -260,9 +260,9 @@ Describe '-OfferType binds the ScopeId of piped offer types' {
 }
 
 Describe '-ThrottleLimit is bounded' {
-    It '<_> -ThrottleLimit takes 1 to 64' -ForEach @('Update-MSCommerceProductPolicy', 'Import-MSCommercePolicy') {
+    It '<_> -ThrottleLimit takes 1 to 256' -ForEach @('Update-MSCommerceProductPolicy', 'Import-MSCommercePolicy') {
         $range = Get-ParameterAttribute $_ ThrottleLimit ([System.Management.Automation.ValidateRangeAttribute])
-        '{0}..{1}' -f $range.MinRange, $range.MaxRange | Should -BeExactly '1..64'
+        '{0}..{1}' -f $range.MinRange, $range.MaxRange | Should -BeExactly '1..256'
     }
 }
 

@@ -36,6 +36,8 @@ const IMPORT_RUNS: &str = "15";
 const CALLS: &str = "200";
 const BULK: &str = "1000";
 const LATENCY_MS: &str = "5";
+/// The emulator's write load: as many connections as the default -ThrottleLimit.
+const PUT_CONNECTIONS: &str = "64";
 
 /// The targets (#18: import at most 150 ms and 15 MB; a 1,017-product list no dearer
 /// than `Invoke-RestMethod` and the same objects; the linux-x64 library at most 5 MB).
@@ -44,7 +46,12 @@ const IMPORT_TARGET_MB: f64 = 15.0;
 const CALL_TARGET_MS: f64 = 1.0;
 const CALL_LARGE_TARGET_MS: f64 = 0.0;
 const LIBRARY_TARGET_MB: f64 = 5.0;
-const BULK_TARGET_RATIO: f64 = 10.0;
+const BULK_TARGET_RATIO: f64 = 25.0;
+/// A bulk update's memory is linear in its items when what it adds per item at the largest size
+/// is at most this many times what it adds per item at the smallest.
+const MEMORY_LINEAR_FACTOR: f64 = 1.5;
+/// What counts as nothing added: the working set moves by pages and the GC's segments.
+const MEMORY_FLOOR_MB: f64 = 1.0;
 
 /// What the PowerShell-level benchmark gave.
 enum PowerShellRun {
@@ -61,6 +68,8 @@ struct Figures {
     machine: Vec<(String, String)>,
     criterion: Vec<(String, f64, Option<u64>)>,
     load: Value,
+    /// The emulator's `PUT` throughput, `{"full": .., "relaxed": ..}` (see [`write_load`]).
+    put_load: Value,
     dotnet: Value,
     powershell: PowerShellRun,
     size: Value,
@@ -111,6 +120,7 @@ pub fn run(root: &Path) -> Result<(), String> {
         )?;
         last_json(&out, "the emulator load benchmark")?
     };
+    let put_load = write_load(root, &emulator_binary)?;
 
     // The .NET level: the managed client the cmdlets use, beside HttpClient.
     let dotnet_out = target.join("bench").join("dotnet");
@@ -183,6 +193,7 @@ pub fn run(root: &Path) -> Result<(), String> {
         machine,
         criterion,
         load,
+        put_load,
         dotnet,
         powershell,
         size,
@@ -241,6 +252,110 @@ fn compressed_size(path: &Path, name: &str) -> Option<u64> {
     let mut archive = zip::ZipArchive::new(file).ok()?;
     let entry = archive.by_name(name).ok()?;
     Some(entry.compressed_size())
+}
+
+/// The emulator's write ceiling: `emulator_load --method put` over [`PUT_CONNECTIONS`]
+/// connections against an emulator of each durability (`serve --durability`); the bulk figures
+/// run against a relaxed one.
+fn write_load(root: &Path, emulator_binary: &Path) -> Result<Value, String> {
+    let mut figures = serde_json::Map::new();
+    for durability in ["full", "relaxed"] {
+        let emulator =
+            emulator::Emulator::start_with(emulator_binary, &["--durability", durability])?;
+        let token = emulator.token(TENANT, USER)?;
+        let out = capture(
+            Step::new("cargo", root)
+                .args([
+                    "bench",
+                    "-p",
+                    "mscommerce-core",
+                    "--bench",
+                    "emulator_load",
+                    "--",
+                ])
+                .args(["--seconds", LOAD_SECONDS, "--connections", PUT_CONNECTIONS])
+                .args(["--method", "put"])
+                .env("MSCOMMERCE_BENCH_URI", &emulator.service_uri)
+                .env("MSCOMMERCE_BENCH_TOKEN", &token),
+        )?;
+        figures.insert(
+            durability.to_owned(),
+            last_json(&out, "the emulator write benchmark")?,
+        );
+    }
+    Ok(Value::Object(figures))
+}
+
+/// The figures of the emulator's write load, and the rate the bulk target needs of it: 25 times
+/// the sequential loop's pace, `products / sequential seconds * ratio`.
+fn put_load_values(v: &mut Values, put_load: &Value, products: f64, sequential_s: f64) {
+    let needed = products / sequential_s * BULK_TARGET_RATIO;
+    v.text("put_connections", PUT_CONNECTIONS)
+        .text("put_needed_rps", format!("{needed:.0}"));
+    for durability in ["full", "relaxed"] {
+        let load = &put_load[durability];
+        let rps = num(&load["rps"]);
+        v.text(&format!("put_{durability}_rps"), format!("{rps:.0}"))
+            .text(&format!("put_{durability}_p50"), ms(num(&load["p50_ms"])))
+            .text(&format!("put_{durability}_p99"), ms(num(&load["p99_ms"])))
+            .text(
+                &format!("put_{durability}_errors"),
+                load["errors"].to_string(),
+            )
+            .text(
+                &format!("put_{durability}_headroom"),
+                format!("{:.1}", rps / needed),
+            );
+    }
+}
+
+/// The memory benchmark's rows (PowerShell only), and whether what a bulk update adds grew
+/// faster than its items: per item, the largest size against the smallest. Answers true when
+/// that target was missed.
+fn memory_values(v: &mut Values, memory: Option<&Value>) -> bool {
+    let sizes = memory
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let per_item =
+        |size: &Value| num(&size["addedMb"]).max(MEMORY_FLOOR_MB) / num(&size["products"]);
+    let rows = sizes
+        .iter()
+        .map(|size| {
+            let mut row = Values::new();
+            row.text("memory_products", size["products"].to_string())
+                .text(
+                    "memory_before_mb",
+                    format!("{:.1}", num(&size["peakBeforeMb"])),
+                )
+                .text(
+                    "memory_after_mb",
+                    format!("{:.1}", num(&size["peakAfterMb"])),
+                )
+                .text("memory_added_mb", format!("{:.1}", num(&size["addedMb"])))
+                .text(
+                    "memory_per_item_kb",
+                    format!(
+                        "{:.1}",
+                        num(&size["addedMb"]) * 1024.0 / num(&size["products"])
+                    ),
+                )
+                .text("memory_seconds", format!("{:.2}", num(&size["seconds"])));
+            row
+        })
+        .collect();
+    let growth = match (sizes.first(), sizes.last()) {
+        (Some(small), Some(large)) if sizes.len() > 1 => per_item(large) / per_item(small),
+        _ => f64::NAN,
+    };
+    let missed = growth > MEMORY_LINEAR_FACTOR;
+    v.list("memory_rows", rows)
+        .text("memory_growth", format!("{growth:.2}"))
+        .text("memory_linear_factor", format!("{MEMORY_LINEAR_FACTOR}"))
+        .text("memory_floor_mb", format!("{MEMORY_FLOOR_MB}"))
+        .text("memory_result", verdict(!growth.is_nan() && !missed))
+        .flag("memory_missed", missed);
+    missed
 }
 
 /// The last line of `out` that is a JSON object.
@@ -786,6 +901,15 @@ fn values(f: &Figures) -> Values {
             "size_six_rids_mb",
             format!("{:.1}", package_mb + 5.0 * zipped_mb),
         );
+    // The emulator's writes, against the pace the bulk target asks for (PowerShell's loop where
+    // it ran, the proxy's otherwise).
+    let loop_s = if ps.is_some() {
+        num(&ps_bulk["sequentialRawS"])
+    } else {
+        sequential_s
+    };
+    put_load_values(&mut v, &f.put_load, num(&bulk["products"]), loop_s);
+    any_missed |= memory_values(&mut v, ps.map(|ps| &ps["memory"]));
 
     // Emulator.
     let load = &f.load;
@@ -877,7 +1001,7 @@ mod tests {
                 {"items": 17, "moduleMs": 1.75, "nativeMs": 0.77, "shimCallMs": 0.47, "shimDecodeMs": 0.05},
                 {"unavailable": "no reflection"}
             ],
-            "bulk": {"products": 1000, "latencyMs": 5, "moduleBulkS": 0.54, "sequentialRawS": 7.35, "speedupVsSequential": 13.7 / k, "modulePerProductS": 7.78, "speedupVsPerProduct": 14.5, "moduleBulk8S": 1.01, "throttleLimit": 16, "moduleBulkRunsS": [0.527, 0.566, 0.537]}
+            "bulk": {"products": 1000, "latencyMs": 5, "moduleBulkS": 0.54, "sequentialRawS": 7.35, "speedupVsSequential": 27.5 / k, "modulePerProductS": 7.78, "speedupVsPerProduct": 14.5, "moduleBulk8S": 1.01, "throttleLimit": 64, "moduleBulkRunsS": [0.527, 0.566, 0.537]}
         });
         let powershell = if ps {
             PowerShellRun::Measured(json!({
@@ -891,7 +1015,11 @@ mod tests {
                     }},
                 "call": {"items": 17, "moduleMedianMs": 1.75, "rawMedianMs": 2.08, "differenceMs": -0.33 * k * k},
                 "callLarge": {"items": 1017, "moduleMedianMs": 20.0, "rawMedianMs": 30.0, "differenceMs": -10.0 * k * k},
-                "bulk": {"moduleBulkS": 0.67, "sequentialRawS": 8.06, "speedupVsSequential": 12.0 / k, "modulePerProductS": 8.09, "speedupVsPerProduct": 12.1}
+                "bulk": {"moduleBulkS": 0.67, "sequentialRawS": 8.06, "speedupVsSequential": 27.0 / k, "modulePerProductS": 8.09, "speedupVsPerProduct": 12.1},
+                "memory": [
+                    {"products": 1000, "peakBeforeMb": 120.5, "peakAfterMb": 131.0, "addedMb": 10.5, "seconds": 0.4},
+                    {"products": 10000, "peakBeforeMb": 120.7, "peakAfterMb": 120.7 + 80.0 * k, "addedMb": 80.0 * k, "seconds": 3.9}
+                ]
             }))
         } else if slow {
             PowerShellRun::Failed("it broke".into())
@@ -908,6 +1036,10 @@ mod tests {
                 ("request/get".into(), 1100.0, None),
             ],
             load: json!({"connections": 16, "items": 17, "seconds": 5.0, "rps": 5134.2, "p50_ms": 2.92, "p99_ms": 6.95, "requests": 25693, "errors": 0}),
+            put_load: json!({
+                "full": {"connections": 64, "rps": 1052.0, "p50_ms": 53.9, "p99_ms": 158.7, "requests": 4294, "errors": 0},
+                "relaxed": {"connections": 64, "rps": 2800.0, "p50_ms": 18.8, "p99_ms": 56.6, "requests": 11246, "errors": 0}
+            }),
             dotnet,
             powershell,
             size: if slow {
@@ -939,9 +1071,20 @@ mod tests {
             );
         }
         let slow = render(&sample(false, true)).unwrap();
-        assert!(slow.contains("- **Bulk (proxy) was 0.1x faster than the sequential loop"));
+        assert!(slow.contains("- **Bulk (proxy) was 0.3x faster than the sequential loop"));
         assert!(slow.contains("the seeded tenant is the issue's case"));
         assert!(slow.contains("not measured: the PowerShell benchmark failed (it broke)"));
+    }
+
+    #[test]
+    fn memory_that_grows_faster_than_the_items_is_a_missed_target() {
+        let linear = render(&sample(true, false)).unwrap();
+        assert!(!linear.contains("- **Memory of a bulk update grew"));
+        let growing = render(&sample(true, true)).unwrap();
+        assert!(
+            growing.contains("- **Memory of a bulk update grew 76.19 times faster"),
+            "{growing}"
+        );
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub struct Emulator {
 impl Emulator {
     /// Starts `binary` and waits (at most a minute) for its ready line.
     pub fn start(binary: &Path) -> Result<Emulator, String> {
+        Self::start_with(binary, &[])
+    }
+
+    /// [`Emulator::start`] with more `serve` flags (`--durability relaxed`).
+    pub fn start_with(binary: &Path, serve_flags: &[&str]) -> Result<Emulator, String> {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -30,6 +35,7 @@ impl Emulator {
         let mut child = Command::new(binary)
             .args(["serve", "--port", "0", "--data"])
             .arg(&data)
+            .args(serve_flags)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

@@ -49,7 +49,7 @@ struct UserLine {
 pub(super) async fn serve(args: ServeArgs) -> Result<(), RunError> {
     let faults = args.knobs.config()?;
     faults.validate()?;
-    let store = Store::open(&args.data.data)?;
+    let store = Store::open_with(&args.data.data, args.durability)?;
     let tls = if args.tls {
         Some(Tls::load_or_create(&args.data.data, args.host)?)
     } else {

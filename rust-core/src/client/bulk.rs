@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{tenants, Client};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::Cancel;
+use crate::http::{Cancel, Limiter};
 use crate::log::{Progress, Sink};
 use crate::policy::Scope;
 use crate::protocol::{
@@ -17,8 +17,10 @@ use crate::protocol::{
 };
 use crate::secret::Secret;
 
-/// Sets every item to its value, at most `throttle_limit` at a time, and answers one result per
-/// item in the order given ([`BulkResult`]).
+/// Sets every item to its value, as many at a time as `limiter`'s adaptive window allows (never
+/// more than its cap, `-ThrottleLimit`), and answers one result per item in the order given
+/// ([`BulkResult`]). The limiter may be shared with other bulk runs going on at the same time:
+/// its cap then bounds all of them together.
 ///
 /// Each item is one licensing request with the client's retry policy and nothing more: an item
 /// that fails is reported once and never sent again by this loop. With no credential at all the
@@ -28,7 +30,7 @@ pub(super) async fn update(
     client: &Client,
     token: Option<&Secret>,
     items: &[BulkItem],
-    throttle_limit: usize,
+    limiter: &Limiter,
     sink: &Sink,
     cancel: &Cancel,
 ) -> Result<Value> {
@@ -97,7 +99,7 @@ pub(super) async fn update(
                             };
                             let outcome = tenants::within(
                                 gate.scope(tenant.as_deref()),
-                                client.call_item(&request, sink, cancel),
+                                client.call_item(&request, limiter, sink, cancel),
                             )
                             .await;
                             if let (Some(tenant), Err(error)) = (tenant, &outcome) {
@@ -122,7 +124,9 @@ pub(super) async fn update(
                 (index, outcome)
             }
         })
-        .buffer_unordered(throttle_limit)
+        // Items beyond the cap would only wait for the limiter; not starting them keeps memory
+        // bounded by the cap, not by the number of items.
+        .buffer_unordered(limiter.cap())
         .collect()
         .await;
     report(true);
@@ -135,9 +139,12 @@ pub(super) async fn update(
     results.sort_by_key(|(index, _)| *index);
     let failures = failed.load(Ordering::Relaxed);
     if total > 1 {
+        let (peak, decreases) = limiter.summary();
         sink.verbose(&format!(
-            "{} of {total} items updated{to_value}; {failures} failed",
-            total - failures
+            "{} of {total} items updated{to_value}; {failures} failed; at most {peak} in \
+             flight (limit {}), {decreases} backoffs after throttling",
+            total - failures,
+            limiter.cap()
         ));
     }
     let results = gate.collapse(items, results);

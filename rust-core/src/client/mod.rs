@@ -192,7 +192,10 @@ impl Client {
             Operation::UpdateProductPolicies {
                 items,
                 throttle_limit,
-            } => bulk::update(self, token, items, *throttle_limit, &sink, cancel).await,
+            } => {
+                let limiter = http::Limiter::new(*throttle_limit);
+                bulk::update(self, token, items, &limiter, &sink, cancel).await
+            }
             Operation::PlanUpdate { pick, value } => {
                 bulk::plan(self, token, pick, value, &sink, cancel).await
             }
@@ -266,6 +269,17 @@ impl Client {
     /// One licensing request: one HTTP exchange (with its retries), a successful answer or the
     /// contract's error for the request.
     async fn exchange(&self, request: &Request, sink: &Sink, cancel: &Cancel) -> Result<Response> {
+        self.exchange_limited(request, None, sink, cancel).await
+    }
+
+    /// [`Client::exchange`], each attempt taking its place in `limiter`'s window when given.
+    async fn exchange_limited(
+        &self,
+        request: &Request,
+        limiter: Option<&http::Limiter>,
+        sink: &Sink,
+        cancel: &Cancel,
+    ) -> Result<Response> {
         let token = self
             .credential(request.token.as_ref(), sink, cancel)
             .await
@@ -280,6 +294,7 @@ impl Client {
             user_agent: &self.config.user_agent,
             timeout: self.config.request_timeout,
             retry: &self.config.retry,
+            limiter,
         };
         let response = http::execute(&channel, http, &token, sink, cancel)
             .await
@@ -345,14 +360,17 @@ impl Client {
     }
 
     /// Runs a request that is one licensing call answering one product or offer type (a bulk
-    /// update's item), and returns the item.
+    /// update's item), each attempt in `limiter`'s window, and returns the item.
     pub(crate) async fn call_item(
         &self,
         request: &Request,
+        limiter: &http::Limiter,
         sink: &Sink,
         cancel: &Cancel,
     ) -> Result<OutputItem> {
-        let response = self.exchange(request, sink, cancel).await?;
+        let response = self
+            .exchange_limited(request, Some(limiter), sink, cancel)
+            .await?;
         let tenant_id = self.tenant_of(request.token.as_ref()).await;
         decode::<ServiceItem>(&response)
             .map(|item| OutputItem::from(item).in_tenant(tenant_id.as_deref()))

@@ -3,6 +3,7 @@
 //! honours cancellation, caps what it reads and retries transient faults of idempotent requests
 //! (see [`retry`] and `docs/reliability.md`).
 
+pub mod concurrency;
 mod proxy;
 pub(crate) mod retry;
 
@@ -19,6 +20,7 @@ use crate::secret::Secret;
 use crate::settings::{redact_credentials, Variables};
 use proxy::ProxySettings;
 
+pub use concurrency::Limiter;
 pub use retry::RetryPolicy;
 
 /// The header carrying the id that ties a request to the service's logs.
@@ -113,6 +115,9 @@ pub(crate) struct Channel<'a> {
     pub timeout: Duration,
     /// How often and for how long a request is retried.
     pub retry: &'a RetryPolicy,
+    /// The adaptive window every attempt waits for and reports to, for the requests of a bulk
+    /// operation (see [`concurrency`]); `None` for a request of its own.
+    pub limiter: Option<&'a Limiter>,
 }
 
 /// A cancellation signal shared between the caller and a running operation.

@@ -21,6 +21,7 @@ use super::{
     Response,
 };
 use crate::error::{Error, Result};
+use crate::http::concurrency::Outcome;
 use crate::http::Cancel;
 use crate::log::Sink;
 use crate::secret::Secret;
@@ -252,6 +253,7 @@ pub(super) async fn run(
         user_agent,
         timeout,
         retry: policy,
+        limiter,
     } = *channel;
     let correlation_id = uuid::Uuid::new_v4().to_string();
     let call = Call {
@@ -287,7 +289,23 @@ pub(super) async fn run(
                 request.method, request.url
             ));
         }
-        let (wait, cause, last) = match attempt(&call, timeout.min(remaining())).await {
+        // With a limiter, every attempt waits for its place in the window (and for any
+        // Retry-After the service gave another request of the operation) and reports back.
+        let permit = match limiter {
+            Some(limiter) => match limiter.acquire(cancel).await {
+                Some(permit) => Some(permit),
+                None => return Err(cancelled(&correlation_id)),
+            },
+            None => None,
+        };
+        let outcome = attempt(&call, timeout.min(remaining())).await;
+        if let Some(permit) = permit {
+            permit.finish(match &outcome {
+                Ok(response) => Outcome::of_status(response.status, response.retry_after),
+                Err(_) => Outcome::Failed,
+            });
+        }
+        let (wait, cause, last) = match outcome {
             Ok(mut response) => {
                 response.attempts = number;
                 if !is_retryable_status(response.status) {

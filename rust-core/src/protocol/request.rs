@@ -1219,7 +1219,7 @@ mod tests {
             serde_json::json!({"op": "updateProductPolicies", "items": [], "value": "Disabled"}),
             serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Maybe"}),
             serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 0}),
-            serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 65}),
+            serde_json::json!({"op": "updateProductPolicies", "items": item, "value": "Disabled", "throttleLimit": 257}),
             serde_json::json!({"op": "updateProductPolicies", "items": [{"policyId": "P", "productId": "A", "x": 1}], "value": "Disabled"}),
             serde_json::json!({"op": "updateProductPolicies", "items": item}),
             serde_json::json!({"op": "updateProductPolicies", "items": [{"policyId": "P", "productId": "A", "value": "Enabled"}, {"policyId": "P", "productId": "B"}]}),
