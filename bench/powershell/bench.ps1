@@ -156,6 +156,8 @@ finally {
 # before and after the update (bytes), the updated count and the seconds it took.
 $memoryChild = @'
 $ErrorActionPreference = 'Stop'
+# A redirected child would write every progress record to stderr as CLIXML.
+$ProgressPreference = 'SilentlyContinue'
 Import-Module $env:MSCOMMERCE_BENCH_MANIFEST 6>$null
 Connect-MSCommerce -AccessToken $env:MSCOMMERCE_BENCH_TOKEN -ServiceUri $env:MSCOMMERCE_BENCH_URI 6>$null
 $ids = [string[]][IO.File]::ReadAllLines($env:MSCOMMERCE_BENCH_IDS_FILE)
@@ -339,7 +341,6 @@ try {
         speedupVsSequential = $sequential / $moduleBulk
         speedupVsPerProduct = $perProduct / $moduleBulk
     }
-}
     $memoryFigures = Measure-BulkMemory -Base $base -Token $token -Sizes $MemoryBulk
 }
 finally {

@@ -47,7 +47,7 @@ function Start-TestEmulator {
     Copy-Item -Path (Join-Path (Get-SeededState -Path $Path) '*') -Destination $data
     $info = [Diagnostics.ProcessStartInfo]::new($Path)
     # ProcessStartInfo.ArgumentList is not in Windows PowerShell 5.1's .NET Framework.
-    $info.Arguments = ("serve --port 0 --data `"$data`" " + ($ServeArguments -join ' ')).TrimEnd()"
+    $info.Arguments = ("serve --port 0 --data `"$data`" " + ($ServeArguments -join ' ')).TrimEnd()
     $info.UseShellExecute = $false
     $info.RedirectStandardOutput = $true
     $info.RedirectStandardError = $true
