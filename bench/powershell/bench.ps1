@@ -41,7 +41,10 @@ param(
     [int] $Bulk = 1000,
     [int] $LatencyMs = 5,
     # The sizes of the memory benchmark's bulk updates.
-    [int[]] $MemoryBulk = @(1000, 10000)
+    [int[]] $MemoryBulk = @(1000, 10000),
+    # Few products: the bulk command against the loop at each of these sizes.
+    [int[]] $SmallBulk = @(1, 5, 17),
+    [int] $SmallRuns = 7
 )
 
 $ErrorActionPreference = 'Stop'
@@ -328,6 +331,29 @@ try {
         Assert-AllDisabled 'the foreach loop'
         Write-Note ("bulk: module once per product {0:F2} s" -f $perProduct)
         Reset-Products
+
+        # Few products: the module's one command against the loop for the same products, median of
+        # -SmallRuns each (set back untimed between runs).
+        $small = foreach ($count in $SmallBulk) {
+            $some = @($ids[0..($count - 1)])
+            $moduleTimes = @(); $loopTimes = @()
+            for ($run = 0; $run -lt $SmallRuns; $run++) {
+                $null = Update-MSCommerceProductPolicy -PolicyId $policyId -ProductId $some -Value Enabled 6>$null
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $null = Update-MSCommerceProductPolicy -PolicyId $policyId -ProductId $some -Value Disabled 6>$null
+                $moduleTimes += $clock.Elapsed.TotalSeconds
+                $null = Update-MSCommerceProductPolicy -PolicyId $policyId -ProductId $some -Value Enabled 6>$null
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                foreach ($id in $some) {
+                    $body = @{ policyValue = 'Disabled' } | ConvertTo-Json
+                    $null = Invoke-RestMethod -Method Put -Uri "$base/v1.0/policies/$policyId/products/$id" -Headers $headers -Body $body -ContentType 'application/json' -UseBasicParsing
+                }
+                $loopTimes += $clock.Elapsed.TotalSeconds
+            }
+            [ordered]@{ products = $count; moduleS = (Get-Median $moduleTimes); loopS = (Get-Median $loopTimes) }
+            Write-Note ("bulk: {0} products: module {1:F3} s, loop {2:F3} s" -f $count, (Get-Median $moduleTimes), (Get-Median $loopTimes))
+        }
+        Reset-Products
     }
     finally {
         $null = Invoke-RestMethod -Method Delete -Uri "$base/admin/faults" -UseBasicParsing
@@ -340,6 +366,7 @@ try {
         modulePerProductS   = $perProduct
         speedupVsSequential = $sequential / $moduleBulk
         speedupVsPerProduct = $perProduct / $moduleBulk
+        small               = @($small)
     }
     $memoryFigures = Measure-BulkMemory -Base $base -Token $token -Sizes $MemoryBulk
 }

@@ -358,6 +358,29 @@ fn memory_values(v: &mut Values, memory: Option<&Value>) -> bool {
     missed
 }
 
+/// The rows of a few products updated by the module's one command and by the sequential loop;
+/// answers true when the module was slower than the loop at any size (the target: never).
+fn small_bulk_values(v: &mut Values, small: &Value) -> bool {
+    let sizes = small.as_array().cloned().unwrap_or_default();
+    let mut missed = false;
+    let rows = sizes
+        .iter()
+        .map(|size| {
+            let (module_s, loop_s) = (num(&size["moduleS"]), num(&size["loopS"]));
+            let slower = module_s > loop_s;
+            missed |= slower;
+            let mut row = Values::new();
+            row.text("small_products", size["products"].to_string())
+                .text("small_module_ms", ms(module_s * 1000.0))
+                .text("small_loop_ms", ms(loop_s * 1000.0))
+                .text("small_result", verdict(!slower));
+            row
+        })
+        .collect();
+    v.list("small_rows", rows).flag("small_missed", missed);
+    missed
+}
+
 /// The last line of `out` that is a JSON object.
 fn last_json(out: &str, what: &str) -> Result<Value, String> {
     out.lines()
@@ -870,10 +893,6 @@ fn values(f: &Figures) -> Values {
         .text(
             "bulk_per_request_ms",
             format!("{:.1}", sequential_s / num(&bulk["products"]) * 1000.0),
-        )
-        .text(
-            "bulk_best_s",
-            format!("{:.2}", sequential_s / limit.max(1.0)),
         );
 
     // Size.
@@ -910,6 +929,7 @@ fn values(f: &Figures) -> Values {
     };
     put_load_values(&mut v, &f.put_load, num(&bulk["products"]), loop_s);
     any_missed |= memory_values(&mut v, ps.map(|ps| &ps["memory"]));
+    any_missed |= small_bulk_values(&mut v, &ps_bulk["small"]);
 
     // Emulator.
     let load = &f.load;
