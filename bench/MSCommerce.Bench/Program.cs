@@ -125,6 +125,13 @@ internal static class ImportChild
 
 internal static class Benchmarks
 {
+    // The module's default -ThrottleLimit: internal to the shim, reached as the profile reaches its phases.
+    private static int DefaultThrottleLimit() =>
+        (int)typeof(MSCommerce.Interop.CoreClient).Assembly
+            .GetType("MSCommerce.Interop.CoreDefaults", throwOnError: true)!
+            .GetField("ThrottleLimit", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .GetValue(null)!;
+
     private const string PolicyId = "AllowSelfServicePurchase";
     private const string Tenant = "contoso.onmicrosoft.com";
     private const string Admin = "admin@contoso.onmicrosoft.com";
@@ -416,7 +423,7 @@ internal static class Benchmarks
             {
                 ["products"] = products.Count,
                 ["latencyMs"] = latencyMs,
-                ["throttleLimit"] = MSCommerce.Interop.CoreDefaults.ThrottleLimit,
+                ["throttleLimit"] = DefaultThrottleLimit(),
                 ["moduleBulkS"] = bulkMedian,
                 ["moduleBulkRunsS"] = new JsonArray(bulkRuns.Select(s => (JsonNode)JsonValue.Create(Math.Round(s, 3))).ToArray()),
                 ["moduleBulk8S"] = bulk8,
@@ -729,5 +736,6 @@ internal sealed class Emulator : IDisposable
         catch (IOException)
         {
         }
+
     }
 }
