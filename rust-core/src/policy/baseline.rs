@@ -331,18 +331,7 @@ impl Baseline {
             )
             .with_target(Some(&path.display().to_string())));
         }
-        let temporary = temporary_path(path)?;
-        let written = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temporary)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, path)
-        })();
-        if let Err(error) = written {
-            let _ = std::fs::remove_file(&temporary);
+        if let Err(error) = write_atomically(path, text.as_bytes())? {
             return Err(file_error(path, "write", &error));
         }
         Ok(())
@@ -464,6 +453,26 @@ fn file_error(path: &Path, verb: &str, error: &std::io::Error) -> Error {
         _ => format!("Cannot {verb} the file '{}': {error}.", path.display()),
     };
     Error::new(kind, message).with_target(Some(&path.display().to_string()))
+}
+
+/// Writes `bytes` to `path` whole or not at all: into a new file beside it, synced, then renamed
+/// over it, so readers see the old file or the new one. The outer error is a path that names no
+/// file; the inner one what the file system said.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<std::io::Result<()>> {
+    let temporary = temporary_path(path)?;
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    Ok(written)
 }
 
 /// A file beside `path` (same folder, so the rename cannot cross file systems).

@@ -9,7 +9,6 @@
 mod html;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::Path;
 
 pub use html::render;
@@ -17,7 +16,7 @@ pub use html::render;
 use crate::error::{Error, ErrorKind, Result};
 #[cfg(doc)]
 use crate::policy::baseline::Baseline;
-use crate::policy::baseline::{temporary_path, Change, Current, Drift};
+use crate::policy::baseline::{write_atomically, Change, Current, Drift};
 use crate::policy::Scope;
 
 /// Everything one report shows.
@@ -255,18 +254,7 @@ impl ReportInput {
 /// new one); answers the report's numbers.
 pub fn write(input: &ReportInput, path: &Path) -> Result<ReportSummary> {
     let page = render(input);
-    let temporary = temporary_path(path)?;
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)?;
-        file.write_all(page.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if let Err(error) = written {
-        let _ = std::fs::remove_file(&temporary);
+    if let Err(error) = write_atomically(path, page.as_bytes())? {
         let kind = match error.kind() {
             std::io::ErrorKind::NotFound => ErrorKind::FileNotFound,
             _ => ErrorKind::WriteFailed,

@@ -167,19 +167,7 @@ impl Emulator {
 
     /// A valid access token of the seeded user `upn` (contoso), living an hour.
     pub fn token(&self, upn: &str) -> String {
-        self.runtime.block_on(async {
-            tokens::mint_user_token(
-                self.state.store(),
-                self.state.key(),
-                "contoso.onmicrosoft.com",
-                upn,
-                clock::now_s(),
-                3600,
-            )
-            .await
-            .expect("mint a token")
-            .token
-        })
+        self.token_in("contoso.onmicrosoft.com", upn)
     }
 
     /// Replaces the faults in effect with `json` (the body of `PUT /admin/faults`).
