@@ -142,7 +142,7 @@ fn get_policies_returns_contract_objects_and_sends_token_and_correlation_id() {
     assert_eq!(status, OK, "{envelope}");
     assert_eq!(
         envelope["data"],
-        serde_json::json!([{"kind":"Policy","policyId":"AllowSelfServicePurchase","description":"Self-service purchase","defaultValue":"Enabled"}])
+        serde_json::json!([{"kind":"Policy","policyId":"AllowSelfServicePurchase","description":"Self-service purchase","defaultValue":"Enabled","tenantId":null}])
     );
     let head = server.requests.lock().unwrap()[0].to_ascii_lowercase();
     assert!(head.starts_with("get /v1.0/policies http/1.1"), "{head}");
